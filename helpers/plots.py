@@ -42,7 +42,7 @@ def show_images(images: np.ndarray, labels: Sequence[int] | np.ndarray | None = 
             continue
         img = images[i]
         grey = img.ndim == 2 or img.shape[-1] == 1
-        ax.imshow(img.squeeze() if grey else img, cmap="gray_r" if grey else None,
+        ax.imshow(img.squeeze() if grey else img, cmap="gray_r" if grey else None, interpolation="nearest",
                   vmin=0, vmax=255 if img.dtype == np.uint8 else 1)
         text, color = "", "black"
         if labels is not None:
