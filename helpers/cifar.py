@@ -38,7 +38,7 @@ IMAGE_SHAPE: tuple[int, int, int] = (32, 32, 3)
 
 def _conv_bn(x: keras.KerasTensor, filters: int, name: str, weight_decay: float) -> keras.KerasTensor:
     """3x3 convolution (no bias: BatchNorm adds one), BatchNorm, ReLU."""
-    reg = keras.regularizers.L2(weight_decay) if weight_decay else None
+    reg = keras.regularizers.L2(weight_decay / 2) if weight_decay else None
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer="he_normal",
                       kernel_regularizer=reg, name=f"{name}_conv")(x)
     x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
@@ -68,7 +68,9 @@ def build_cnn(width: int = 16, num_classes: int = 10, dropout: float = 0.0, name
         dropout: dropout rate before the dense head (0 disables it).
         name: the model's name.
         residual: add the two residual blocks (False gives a plain 6-conv network).
-        weight_decay: L2 penalty on convolution and dense kernels (0 disables it).
+        weight_decay: weight decay on convolution and dense kernels, as an L2
+            penalty ``weight_decay / 2 * sum(w**2)`` added to the loss, so each
+            step's gradient gains ``weight_decay * w`` (0 disables it).
         logit_scale: multiplies the logits; a small value keeps the initial
             softmax soft, which trains faster with high learning rates.
 
@@ -96,7 +98,7 @@ def build_cnn(width: int = 16, num_classes: int = 10, dropout: float = 0.0, name
     x = layers.GlobalMaxPooling2D(name="pool")(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
-    reg = keras.regularizers.L2(weight_decay) if weight_decay else None
+    reg = keras.regularizers.L2(weight_decay / 2) if weight_decay else None
     x = layers.Dense(num_classes, kernel_regularizer=reg, name="logits")(x)
     if logit_scale != 1.0:
         x = layers.Rescaling(logit_scale, name="logit_scale")(x)
