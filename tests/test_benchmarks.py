@@ -13,7 +13,7 @@ def test_cifar10_speed_runs_on_a_tiny_subset() -> None:
     """Both models train one epoch on 256 images and the summary table is printed."""
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / "cifar10_speed.py"), "--train-size", "256", "--test-size", "128",
-         "--tutorial-epochs", "1", "--ours-epochs", "1", "--batch-size", "128", "--target", "0"],
+         "--tutorial-epochs", "1", "--ours-epochs", "1", "--batch-size", "128", "--evals-per-epoch", "2", "--target", "0"],
         capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
