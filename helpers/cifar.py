@@ -1,7 +1,7 @@
 """A small, fast CIFAR-10 CNN, its augmentation and its tf.data input pipeline.
 
 Taught in ``04_keras_cnn_cifar10`` (sections "A baseline CNN", "An input
-pipeline", "Data augmentation" and "Training fast"), where each piece is
+pipeline", "The training recipe" and "Data augmentation"), where each piece is
 built, measured and explained; ``05`` (optimizer comparison) reuses them from
 here so the two notebooks train the same network on the same pipeline.
 
