@@ -105,6 +105,87 @@ def build_cnn(width: int = 16, num_classes: int = 10, dropout: float = 0.0, name
     return keras.Model(inputs, x, name=name)
 
 
+def patch_whitening(images: np.ndarray, patch: int = 2, eps: float = 5e-4) -> np.ndarray:
+    """A convolution kernel that whitens non-overlapping ``patch x patch`` patches of normalised images.
+
+    The patches (``patch * patch * 3`` numbers each, after the same scaling and
+    normalisation as the models here) are correlated: neighbouring pixels and
+    colour channels move together. Projecting a patch on the eigenvectors
+    ``v_i`` of the patch covariance and dividing by ``sqrt(lambda_i + eps)``
+    gives uncorrelated outputs of unit variance (PCA whitening). The kernel
+    holds these ``d = patch * patch * 3`` filters and their negatives, so that a
+    following ReLU keeps both signs: ``2 d`` output channels.
+
+    Args:
+        images: training images (n, 32, 32, 3), uint8 or floats 0-255; a few thousand are plenty.
+        patch: patch size; the convolution that uses the kernel has stride ``patch``.
+        eps: added to the eigenvalues so that near-constant directions are not blown up.
+
+    Returns:
+        A float32 kernel of shape (patch, patch, 3, 2 * patch * patch * 3) for ``layers.Conv2D``.
+    """
+    x = np.asarray(images, dtype=np.float32) / 255.0
+    x = (x - np.asarray(CIFAR10_MEAN, np.float32)) / np.asarray(CIFAR10_STD, np.float32)
+    n, h, w, c = x.shape
+    if h % patch or w % patch:
+        raise ValueError(f"image size {h}x{w} is not a multiple of the patch size {patch}")
+    patches = (x.reshape(n, h // patch, patch, w // patch, patch, c).transpose(0, 1, 3, 2, 4, 5)
+               .reshape(-1, patch * patch * c))                     # one row per patch, (dy, dx, channel) order
+    eigenvalues, eigenvectors = np.linalg.eigh(np.cov(patches, rowvar=False))
+    filters = eigenvectors / np.sqrt(eigenvalues + eps)               # column i whitens direction i
+    filters = np.concatenate([filters, -filters], axis=1)
+    return filters.reshape(patch, patch, c, -1).astype(np.float32)
+
+
+def build_fast_cnn(whiten_images: np.ndarray, widths: tuple[int, ...] = (48, 96, 192), num_classes: int = 10,
+                   name: str = "fast_cnn", *, weight_decay: float = 5e-4, logit_scale: float = 0.125) -> keras.Model:
+    """A CNN that downsamples at once, for short training budgets on a CPU; it outputs logits.
+
+    Layout (spatial size in brackets)::
+
+        input uint8/float 0-255 [32] -> Rescaling(1/255) -> Normalization(CIFAR-10 mean/std)
+        whiten: 2x2 convolution, stride 2, fixed PCA-whitening kernel (+ negatives), ReLU   [16]
+        conv_bn(widths[0]) -> maxpool -> conv_bn(widths[1]) -> maxpool -> ... -> conv_bn(widths[-1])
+        head:   global max pool -> dense(num_classes) -> x logit_scale
+
+    Most of :func:`build_cnn`'s time goes into its 32x32 and 16x16 layers; here
+    the first convolution already halves the resolution, with a kernel that is
+    not learned but computed from the data (:func:`patch_whitening`), so the
+    next layers see decorrelated inputs from the first step on. With the
+    default widths: about 0.22M parameters and 16 MFLOPs per image (a third of
+    :func:`build_cnn`).
+
+    Args:
+        whiten_images: training images to compute the whitening kernel from (a few thousand suffice).
+        widths: channels of the Conv-BN-ReLU stages (a max-pool between consecutive stages).
+        num_classes: number of output logits.
+        name: the model's name.
+        weight_decay: as in :func:`build_cnn`.
+        logit_scale: as in :func:`build_cnn`.
+
+    Returns:
+        An uncompiled ``keras.Model``: input (n, 32, 32, 3), output (n, num_classes) logits.
+    """
+    kernel = patch_whitening(whiten_images)
+    inputs = keras.Input(IMAGE_SHAPE, name="image")
+    x = layers.Rescaling(1.0 / 255, name="scale")(inputs)
+    x = layers.Normalization(mean=list(CIFAR10_MEAN), variance=[s * s for s in CIFAR10_STD],
+                             name="normalize")(x)
+    whiten = layers.Conv2D(kernel.shape[-1], 2, strides=2, use_bias=False, trainable=False, name="whiten")
+    x = layers.ReLU(name="whiten_relu")(whiten(x))
+    whiten.kernel.assign(kernel)
+    for i, filters in enumerate(widths):
+        if i:
+            x = layers.MaxPooling2D(2, name=f"stage{i}_pool")(x)
+        x = _conv_bn(x, filters, f"stage{i + 1}", weight_decay)
+    x = layers.GlobalMaxPooling2D(name="pool")(x)
+    reg = keras.regularizers.L2(weight_decay / 2) if weight_decay else None
+    x = layers.Dense(num_classes, kernel_regularizer=reg, name="logits")(x)
+    if logit_scale != 1.0:
+        x = layers.Rescaling(logit_scale, name="logit_scale")(x)
+    return keras.Model(inputs, x, name=name)
+
+
 def augmentation(seed: int | None = None, *, shift: int = 4, flip: bool = True) -> keras.Sequential:
     """Random horizontal flip and a random shift of up to ``shift`` pixels.
 

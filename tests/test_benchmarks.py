@@ -18,7 +18,7 @@ def test_cifar10_speed_runs_on_a_tiny_subset() -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert "Using 256 train / 128 test images" in out
-    assert "ours: build_cnn(width=16)" in out and "tutorial: TF CNN tutorial model" in out
+    assert "ours: build_fast_cnn()" in out and "tutorial: TF CNN tutorial model" in out
     assert "Time to 0% test accuracy" in out
     assert "ratio ours / tutorial" in out
     assert "Traceback" not in result.stderr

@@ -113,3 +113,33 @@ def test_tta_averages_flipped_logits() -> None:
     np.testing.assert_allclose(cifar.predict_tta(model, x, flip=False), plain, rtol=1e-6)
     acc = cifar.evaluate_tta(model, x, y)
     assert acc == pytest.approx(np.mean(((plain + flipped) / 2).argmax(1) == y.ravel()))
+
+
+def test_patch_whitening_decorrelates_patches() -> None:
+    rng = np.random.default_rng(0)
+    # correlated images: a smooth random field (neighbouring pixels and channels move together) plus noise
+    base = rng.normal(size=(400, 16, 16, 1)).repeat(2, axis=1).repeat(2, axis=2)
+    x = np.clip(128 + 40 * base + 10 * rng.normal(size=(400, 32, 32, 3)), 0, 255)
+    kernel = cifar.patch_whitening(x, eps=0.0)
+    assert kernel.shape == (2, 2, 3, 24) and kernel.dtype == np.float32
+    np.testing.assert_allclose(kernel[..., 12:], -kernel[..., :12])  # the negatives, for a ReLU after it
+    z = (x / 255 - np.array(cifar.CIFAR10_MEAN)) / np.array(cifar.CIFAR10_STD)
+    patches = z.reshape(400, 16, 2, 16, 2, 3).transpose(0, 1, 3, 2, 4, 5).reshape(-1, 12)
+    assert np.abs(np.corrcoef(patches, rowvar=False)[0, 1]) > 0.5  # the input is correlated ...
+    out = patches @ kernel[..., :12].reshape(12, 12)
+    np.testing.assert_allclose(np.cov(out, rowvar=False), np.eye(12), atol=1e-3)  # ... the output is white
+    with pytest.raises(ValueError, match="multiple of the patch size"):
+        cifar.patch_whitening(x[:, :31, :31], patch=2)
+
+
+def test_build_fast_cnn_shapes_and_fixed_whitening() -> None:
+    x, _ = images(64)
+    model = cifar.build_fast_cnn(x, widths=(8, 16, 32), num_classes=7)
+    assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 7)
+    whiten = model.get_layer("whiten")
+    assert not whiten.trainable and whiten.output.shape[1:] == (16, 16, 24)
+    np.testing.assert_allclose(whiten.kernel.numpy(), cifar.patch_whitening(x), rtol=1e-6)
+    assert all(v.path != whiten.kernel.path for v in model.trainable_variables)
+    assert cifar.count_flops(cifar.build_fast_cnn(x)) < cifar.count_flops(cifar.build_cnn()) / 2
+    logits = model.predict(x[:4], verbose=0)
+    assert logits.shape == (4, 7) and not np.allclose(logits.sum(axis=1), 1.0)
