@@ -1,7 +1,7 @@
 """A small, fast CIFAR-10 CNN, its augmentation and its tf.data input pipeline.
 
 Taught in ``04_keras_cnn_cifar10`` (sections "A baseline CNN", "An input
-pipeline", "The training recipe" and "Data augmentation"), where each piece is
+pipeline", "The training recipe", "Data augmentation" and "Faster still"), where each piece is
 built, measured and explained; ``05`` (optimizer comparison) reuses them from
 here so the two notebooks train the same network on the same pipeline.
 
@@ -10,6 +10,9 @@ here so the two notebooks train the same network on the same pipeline.
   raw images (uint8, or floats in 0-255) and scales and normalises them
   inside the model, and it outputs **logits**: compile it with a
   ``from_logits=True`` loss.
+* :func:`build_fast_cnn` - a cheaper network for tiny budgets: a fixed 2x2
+  stride-2 PCA-whitening convolution (:func:`patch_whitening`), then three
+  Conv-BN-ReLU stages at 16x16, 8x8 and 4x4; also outputs logits.
 * :func:`augmentation` - random horizontal flip plus a random shift of up to
   4 pixels with reflected borders (pad-and-crop), as Keras preprocessing
   layers.

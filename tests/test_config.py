@@ -34,6 +34,14 @@ def test_sanitizers_mask_setup_lines_and_timings():
     assert sanitize(cpu) == sanitize(quick)
 
 
+def test_sanitizers_mask_float64_round_off_only():
+    a = "Adam vs Keras: max relative error 2.5e-15 (should be < 1e-06) OK"
+    b = "Adam vs Keras: max relative error 4.1e-16 (should be < 1e-06) OK"
+    assert sanitize(a) == sanitize(b)
+    assert sanitize(a) != sanitize(b.replace(") OK", ") FAILED"))  # the verdict is still compared
+    assert sanitize("error 2.0e-12") != sanitize("error 3.0e-12")  # above round-off: compared
+
+
 def test_sanitizers_leave_results_alone():
     for text in ("conv backward: max relative error 3.1e-11 (should be < 1e-07) OK",
                  "MNIST: 5,000 train / 10,000 test images from data/mnist.npz",
