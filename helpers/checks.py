@@ -60,7 +60,8 @@ def check_close(name: str, actual: np.ndarray, expected: np.ndarray, *, tol: flo
         The error, for tables.
 
     Raises:
-        AssertionError: with a message that says which check failed and by how much.
+        AssertionError: with a message that says which check failed and by how much, or that both
+            arrays are all zero (a check that cannot fail is no check).
     """
     if measure == "relative":
         err = rel_error(actual, expected)
@@ -71,6 +72,10 @@ def check_close(name: str, actual: np.ndarray, expected: np.ndarray, *, tol: flo
         err = float(np.max(np.abs(a - e))) if a.size else 0.0
     else:
         raise ValueError(f"measure must be 'relative' or 'absolute', not {measure!r}")
+    if not np.any(np.asarray(actual)) and not np.any(np.asarray(expected)):
+        print(f"{name}: both are all zero, so the check tests nothing FAILED")
+        raise AssertionError(f"{name}: both arrays are all zero; compare entries that can be non-zero "
+                             "(e.g. weights of pixels that are not blank in every image)")
     verdict = "OK" if err < tol else "FAILED"
     print(f"{name}: max {measure} error {err:.1e} (should be < {tol:.0e}) {verdict}")
     if err >= tol:

@@ -120,10 +120,9 @@ def start(seed: int = 0, deterministic: bool = True) -> str:
     if deterministic:
         tf.config.experimental.enable_op_determinism()
 
-    import matplotlib.pyplot as plt
+    from .plots import apply_style
 
-    plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "axes.grid": False,
-                         "figure.autolayout": True})
+    apply_style()
 
     profile = active_profile()
     why = (f"set by {ENV_VAR}" if os.environ.get(ENV_VAR)

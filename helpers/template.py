@@ -18,7 +18,10 @@ import json
 import pathlib
 import re
 
+# A placeholder until the course is published: set the real "owner/name" here, then run
+# `python -m helpers.template` to rewrite every notebook's badge and setup cell.
 GITHUB_REPO = "deep-learning-course/keras-course"
+REPO_URL = f"https://github.com/{GITHUB_REPO}"
 BRANCH = "main"
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -27,11 +30,13 @@ SETUP_CELL = f'''\
 # Setup: the same cell opens every notebook. It works in Colab, in Jupyter and under nbval.
 import os, pathlib, subprocess, sys
 
-if "google.colab" in sys.modules and not pathlib.Path("../helpers").is_dir():
-    if not pathlib.Path("/content/course").is_dir():  # fetch the course once per Colab session
-        subprocess.run(["git", "clone", "--quiet", "--depth=1",
-                        "https://github.com/{GITHUB_REPO}", "/content/course"], check=True)
-    os.chdir("/content/course/notebooks")
+if "google.colab" in sys.modules and not pathlib.Path("../helpers").is_dir():  # Colab: fetch the course once
+    COURSE = pathlib.Path(os.environ.get("COURSE_HOME", "/content/course"))
+    URL = os.environ.get("COURSE_REPO_URL", "{REPO_URL}")
+    if not COURSE.is_dir() and subprocess.run(["git", "clone", "--quiet", "--depth=1", URL, str(COURSE)]).returncode:
+        raise SystemExit(f"Could not download the course from {{URL}}. Check that this runtime has internet "
+                         f"access, or upload the course folder to {{COURSE}}, then run this cell again.")
+    os.chdir(COURSE / "notebooks")
 ROOT = next(p for p in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents] if (p / "helpers").is_dir())
 sys.path.insert(0, str(ROOT))
 
@@ -42,15 +47,15 @@ HEADER_SECTIONS = ("Goals", "Prerequisites", "Run time")
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]\(([^)]+)\)")
 
 
-def colab_url(notebook_name: str) -> str:
-    """The Colab address of ``notebooks/<notebook_name>``."""
-    return f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/{BRANCH}/notebooks/{notebook_name}"
+def colab_url(notebook_name: str, folder: str = "notebooks") -> str:
+    """The Colab address of ``<folder>/<notebook_name>`` (``student`` for the student edition)."""
+    return f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/{BRANCH}/{folder}/{notebook_name}"
 
 
-def badge(notebook_name: str) -> str:
-    """The markdown "Open in Colab" badge for ``notebooks/<notebook_name>``."""
+def badge(notebook_name: str, folder: str = "notebooks") -> str:
+    """The markdown "Open in Colab" badge for ``<folder>/<notebook_name>``."""
     return ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({colab_url(notebook_name)})")
+            f"({colab_url(notebook_name, folder)})")
 
 
 def stamp(path: pathlib.Path) -> bool:

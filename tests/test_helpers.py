@@ -128,7 +128,7 @@ def test_show_images_titles_and_marks_mistakes():
     plots.show_images(images, labels=[1, 2, 3], predictions=[1, 5, 3], confidences=[0.9, 0.6, 0.8], ncols=3)
     axes = plt.gcf().axes
     assert [a.get_title().split("\n")[0] for a in axes] == ["1", "2", "3"]
-    assert axes[1].title.get_color() == "red" and axes[0].title.get_color() == "black"
+    assert axes[1].title.get_color() == "#D55E00" and axes[0].title.get_color() == "black"
     assert "pred 5 60%" in axes[1].get_title()
 
 
@@ -189,3 +189,24 @@ def test_stamp_rewrites_badge_and_setup(tmp_path):
     assert template.badge("07_demo.ipynb") in "".join(cells[0]["source"])
     assert "".join(cells[1]["source"]) == template.SETUP_CELL
     assert template.stamp(path) is False
+
+
+def test_check_close_refuses_all_zero_comparisons():
+    """A gradient check on entries that are zero in both cannot fail, so it must not pass."""
+    with pytest.raises(AssertionError, match="all zero"):
+        checks.check_close("corner pixels", np.zeros(5), np.zeros(5), tol=1e-6)
+    assert checks.check_close("one non-zero", np.array([0.0, 1.0]), np.array([0.0, 1.0]), tol=1e-6) == 0.0
+
+
+def test_course_colours_are_fixed_per_name():
+    assert plots.color("Adam") == plots.color("adam") == plots.color("Adam + warmup/cosine")
+    assert plots.color("SGD+momentum") == plots.color("momentum") != plots.color("SGD")
+    assert len({plots.color(n) for n in ("SGD", "momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "AdamW")}) == 7
+    assert plots.color("some new model") == plots.color("some new model")
+
+
+def test_confusion_matrix_shows_errors_only_by_default():
+    m = plots.plot_confusion_matrix([0, 0, 1, 1], [0, 1, 1, 1], ["a", "b"])
+    assert m.tolist() == [[1, 1], [0, 2]]  # counts keep the diagonal
+    texts = [t.get_text() for t in plt.gcf().axes[0].texts]
+    assert texts == ["1"]  # only the mistake is written
