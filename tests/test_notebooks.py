@@ -14,7 +14,8 @@ import pytest
 from helpers import template
 
 NOTEBOOKS = sorted(template.NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
-IGNORE_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION")
+IGNORE_TAGS = ("nbval-ignore-output", "nbval-skip", "nbval-raises-exception")
+COMMENT_MARKER = re.compile(r"^\s*#\s*NBVAL_", re.M)
 TF_NOISE = re.compile(r"^[IEW]\d{4} |oneDNN custom operations|cuda drivers|absl::InitializeLog", re.M)
 
 
@@ -88,11 +89,19 @@ def test_stored_run_is_clean(path: pathlib.Path) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_most_outputs_are_compared(path: pathlib.Path) -> None:
     with_output = [c for c in code_cells(load(path)) if c.get("outputs")]
-    compared = [c for c in with_output if not any(m in source(c) for m in IGNORE_MARKERS)]
+    compared = [c for c in with_output if not set(IGNORE_TAGS) & set(c["metadata"].get("tags", []))]
     assert with_output, "no code cell has an output: commit an executed notebook"
     assert 2 * len(compared) >= len(with_output), (
         f"only {len(compared)} of {len(with_output)} code cells with output are compared by nbval; "
-        "keep NBVAL_IGNORE_OUTPUT for output that truly varies")
+        "keep the nbval-ignore-output tag for output that truly varies")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_nbval_markers_are_tags_not_comments(path: pathlib.Path) -> None:
+    """Learners should not have to read test plumbing: nbval markers go in cell tags."""
+    for i, cell in enumerate(code_cells(load(path)), 1):
+        assert not COMMENT_MARKER.search(source(cell)), (
+            f"code cell {i}: use the cell tag nbval-ignore-output instead of a # NBVAL_ comment")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
