@@ -8,7 +8,7 @@ and with every part a learner should write between nbgrader's markers::
         return dout * (x > 0)
         ### END SOLUTION
 
-``python -m helpers.student`` writes the student edition of every notebook that has markers into
+``python -m helpers.student [NN_name.ipynb ...]`` writes the student edition of every notebook that has markers into
 ``student/``: each marked region becomes ``# YOUR CODE HERE`` and a ``raise NotImplementedError``
 that names the blank, outputs from the first blank on are cleared, the ``## Solutions`` section is
 removed and the Colab badge points at the student copy. ``--check`` only reports whether
@@ -162,11 +162,17 @@ def dumps(nb: dict) -> str:
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
-def build(check_only: bool = False) -> list[str]:
-    """Write (or, with ``check_only``, compare) ``student/``; return the problems or changes found."""
+def build(check_only: bool = False, only: Iterable[str] = ()) -> list[str]:
+    """Write (or, with ``check_only``, compare) ``student/``; return the problems or changes found.
+
+    ``only`` limits the work to the named notebooks (file names); by default it covers them all.
+    """
     found = []
     wanted = {}
+    only = set(only)
     for path in sorted(template.NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")):
+        if only and path.name not in only:
+            continue
         nb = json.loads(path.read_text())
         if not has_blanks(nb):
             continue
@@ -176,6 +182,8 @@ def build(check_only: bool = False) -> list[str]:
                 path.write_text(dumps(nb))
         wanted[path.name] = dumps(student_edition(nb, path.name))
     existing = {p.name for p in STUDENT_DIR.glob("*.ipynb")} if STUDENT_DIR.is_dir() else set()
+    if only:
+        existing &= only
     for name in sorted(existing - set(wanted)):
         found.append(f"student/{name} has no instructor notebook with blanks")
         if not check_only:
@@ -271,7 +279,8 @@ def check_blank(fn: Callable, results: Callable[[Callable], Iterable[tuple[str, 
 
 if __name__ == "__main__":
     check = "--check" in sys.argv[1:]
-    problems = build(check_only=check)
+    names = [pathlib.Path(a).name for a in sys.argv[1:] if not a.startswith("--")]
+    problems = build(check_only=check, only=names)
     for line in problems:
         print(("stale: " if check else "wrote: ") + line)
     if check and problems:
