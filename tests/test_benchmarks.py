@@ -1,4 +1,4 @@
-"""Smoke test for the benchmark scripts in tests/benchmarks (the full runs are not part of CI)."""
+"""Smoke tests for the benchmark scripts in tests/benchmarks (the full runs are not part of CI)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,30 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 BENCHMARKS = pathlib.Path(__file__).resolve().parent / "benchmarks"
+TINY = ["--train-size", "256", "--test-size", "128", "--tutorial-epochs", "1", "--ours-epochs", "1",
+        "--batch-size", "128", "--evals-per-epoch", "2", "--target", "0"]
 
 
-def test_cifar10_speed_runs_on_a_tiny_subset() -> None:
-    """Both models train one epoch on 256 images and the summary table is printed."""
-    result = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "cifar10_speed.py"), "--train-size", "256", "--test-size", "128",
-         "--tutorial-epochs", "1", "--ours-epochs", "1", "--batch-size", "128", "--evals-per-epoch", "2", "--target", "0"],
-        capture_output=True, text=True, timeout=300, check=False)
+def run_speed(*extra: str) -> str:
+    result = subprocess.run([sys.executable, str(BENCHMARKS / "cifar10_speed.py"), *TINY, *extra],
+                            capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
-    out = result.stdout
-    assert "Using 256 train / 128 test images" in out
-    assert "ours: build_fast_cnn()" in out and "tutorial: TF CNN tutorial model" in out
-    assert "Time to 0% test accuracy" in out
-    assert "ratio ours / tutorial" in out
     assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("model, name", [("fast", "ours: build_fast_cnn()"),
+                                         ("resnet9", "ours: build_cnn(width=16)")])
+def test_cifar10_speed_runs_on_a_tiny_subset(model: str, name: str) -> None:
+    """Both models train one epoch on 256 images; the summary names the CPU's instruction set."""
+    out = run_speed("--model", model)
+    assert "Using 256 train / 128 test images" in out
+    assert name in out and "tutorial: TF CNN tutorial model" in out
+    assert "Time to 0% test accuracy" in out
+    ratio = next(line for line in out.splitlines() if "ratio ours / tutorial" in line)
+    assert any(isa in ratio for isa in ("AVX-512", "AVX2", "no AVX2", "instruction set unknown")), ratio
+    assert "ONEDNN_MAX_CPU_ISA" in ratio
+    assert out.count("CPU: ") == 1

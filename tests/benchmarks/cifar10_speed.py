@@ -1,4 +1,4 @@
-"""Side-by-side CIFAR-10 speed benchmark: TensorFlow's CNN tutorial model vs notebook 04's CNN.
+"""Side-by-side CIFAR-10 speed benchmark: TensorFlow's CNN tutorial model vs notebook 07's fast CNN.
 
 Both models train in ONE process on the same machine, one after the other, on
 the same data (``helpers.load_cifar10()``). Several times per epoch
@@ -10,8 +10,8 @@ model needed to first reach the target accuracy and the ratio of the two.
 * ``tutorial``: the model of https://www.tensorflow.org/tutorials/images/cnn
   (Conv32-Pool-Conv64-Pool-Conv64-Dense64-Dense10, Adam, batch 32, 10 epochs,
   pixels scaled to [0, 1], NumPy arrays straight into ``fit``).
-* ``ours``: by default ``helpers.cifar.build_fast_cnn`` (notebook 04, section
-  10: a fixed 2x2 PCA-whitening convolution with stride 2, then three
+* ``ours``: by default ``helpers.cifar.build_fast_cnn`` (notebook 07,
+  ``07_fast_training_cpu``: a fixed 2x2 PCA-whitening convolution with stride 2, then three
   Conv-BN-ReLU stages; its whitening kernel is computed from the first 5,000
   training images, and that time counts as training time) with the
   ``helpers.cifar.make_dataset`` pipeline, Nesterov SGD with a one-cycle
@@ -23,11 +23,18 @@ By default both are evaluated after every epoch, as the tutorial does (and the
 tutorial model gets NumPy arrays, as in the tutorial); ``--evals-per-epoch 4``
 evaluates both four times per epoch (the tutorial then reads a tf.data stream).
 
+Convolutions in TensorFlow's CPU library (oneDNN) run about twice as fast with
+AVX-512 as with AVX2 only, so the script prints the CPU's model name and
+instruction set (and ``ONEDNN_MAX_CPU_ISA`` if set) at the start and beside the
+ratio. On an AVX-512 machine the AVX2 figure can be emulated with::
+
+    ONEDNN_MAX_CPU_ISA=AVX2 NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" OPENBLAS_CORETYPE=Haswell
+
 The full run (about 4 minutes on 2 free cores) is not part of CI; CI only
 runs ``tests/test_benchmarks.py``, a few-second smoke test on a tiny subset.
 On the shared course machines run it under the CPU lock so timings are honest::
 
-    flock /tmp/course-cpu-run.lock .venv/bin/python tests/benchmarks/cifar10_speed.py
+    flock /tmp/course-cpu.lock .venv/bin/python tests/benchmarks/cifar10_speed.py --deterministic
 """
 
 from __future__ import annotations
@@ -168,6 +175,31 @@ def run_ours(data: tuple, epochs: float, *, model_name: str, width: int, batch_s
 EVALS = [1]  # evaluations per epoch, for printing epoch fractions
 
 
+def cpu_description() -> str:
+    """The CPU's model name and vector instruction set, from /proc/cpuinfo (Linux), and ONEDNN_MAX_CPU_ISA."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    except OSError:
+        pass
+    if not flags:
+        isa = "instruction set unknown (no /proc/cpuinfo)"
+    elif "avx512f" in flags:
+        isa = "AVX-512 (avx512f present)"
+    elif "avx2" in flags:
+        isa = "AVX2 (avx512f absent)"
+    else:
+        isa = "no AVX2 (avx2 and avx512f absent)"
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    return f"{model}; {isa}; ONEDNN_MAX_CPU_ISA={limit}" if limit else f"{model}; {isa}; ONEDNN_MAX_CPU_ISA not set"
+
+
 def time_to(target: float, times: list[float], accs: list[float]) -> float | None:
     """Training seconds at the first evaluation whose test accuracy reaches ``target``."""
     return next((t for t, a in zip(times, accs) if a >= target), None)
@@ -205,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
           f"TensorFlow {tf.__version__}, Keras {keras.__version__}, Python {platform.python_version()}; "
           f"op determinism {'on' if args.deterministic else 'off'}; load average at start "
           f"{os.getloadavg()[0]:.1f}")
+    print(f"CPU: {cpu_description()}")
 
     results = {}
     if args.only in ("both", "ours"):
@@ -235,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:9s} {text}; final test accuracy {accs[-1]:.1%} after {times[-1]:.0f} s")
     if reached.get("ours") and reached.get("tutorial"):
         print(f"  ratio ours / tutorial = {reached['ours'] / reached['tutorial']:.2f} "
-              f"(speed-up x{reached['tutorial'] / reached['ours']:.1f})")
+              f"(speed-up x{reached['tutorial'] / reached['ours']:.1f}) on {cpu_description()}")
     print(f"Load average at end {os.getloadavg()[0]:.1f}")
     return 0
 
