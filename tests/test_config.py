@@ -80,3 +80,8 @@ def test_nbval_ignores_magnitude_but_fails_on_verdict(tmp_path):
     assert same.returncode == 0, same.stdout[-2000:]
     failed = _run_nbval_on(tmp_path, stored.replace("1.5e-10", "3.5e-01").replace(") OK", ") FAILED"), stored)
     assert failed.returncode == 1 and "FAILED" in failed.stdout, failed.stdout[-2000:]
+
+
+def test_sanitizers_mask_figure_pixels_not_panels():
+    assert sanitize("<Figure size 900x360 with 1 Axes>") == sanitize("<Figure size 720x288 with 1 Axes>")
+    assert sanitize("<Figure size 900x360 with 1 Axes>") != sanitize("<Figure size 900x360 with 2 Axes>")

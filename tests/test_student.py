@@ -142,3 +142,36 @@ def test_student_notebook_runs_with_every_blank_open(name, tmp_path):
     printed = "\n".join(o.get("text", "") for o in outputs)
     stubs = sum(src.count("raise NotImplementedError('blank: ") for src in cell_map(nb).values())
     assert printed.count("not implemented yet") >= stubs, "a blank has no check that says so"
+
+
+# --- a blank filled in by a learner: wrong, then right ----------------------------------------
+
+def run_until_check(nb: dict, blank_id: str, source: str) -> str:
+    """Put `source` in the blank's cell, run the notebook up to the check after it, return what it printed."""
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    ids = [c.get("id") for c in nb.cells]
+    at = ids.index(blank_id)
+    check = next(i for i in range(at + 1, len(ids)) if nb.cells[i].cell_type == "code")
+    nb.cells = nb.cells[:check + 1]
+    nb.cells[at].source = source
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(student.STUDENT_DIR)}}).execute()
+    return "".join(o.get("text", "") for o in nb.cells[check].get("outputs", []))
+
+
+@pytest.mark.skipif("06_conv_backprop_numpy.ipynb" not in WITH_BLANKS, reason="notebook 06 has no blanks")
+def test_conv_backward_blank_coaches_a_wrong_answer_and_accepts_the_right_one():
+    """The classic mistake, conv_backward without the kernel flip, gets FAILED and the hint; the solution gets OK."""
+    inst = json.loads(INSTRUCTOR["06_conv_backprop_numpy.ipynb"].read_text())
+    stud = json.loads((student.STUDENT_DIR / "06_conv_backprop_numpy.ipynb").read_text())
+    blank_id, solution = next((cid, src) for cid, src in cell_map(inst).items()
+                              if "BEGIN SOLUTION" in src and "w[::-1, ::-1]" in src)
+    wrong = solution.replace("w[::-1, ::-1]", "w")
+    printed = run_until_check(stud, blank_id, wrong)
+    assert "FAILED" in printed and "hint:" in printed and "flip" in printed, printed
+    assert "the cells below use the course's" in printed
+    printed = run_until_check(stud, blank_id, solution)
+    assert "OK" in printed and "FAILED" not in printed and "not implemented" not in printed, printed
