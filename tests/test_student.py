@@ -151,7 +151,7 @@ def run_until_check(nb: dict, blank_id: str, source: str) -> str:
     nbclient = pytest.importorskip("nbclient")
     import nbformat
 
-    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    nb = nbformat.reads(json.dumps(nb), as_version=4)  # joins each cell's source lines
     ids = [c.get("id") for c in nb.cells]
     at = ids.index(blank_id)
     check = next(i for i in range(at + 1, len(ids)) if nb.cells[i].cell_type == "code")
