@@ -12,6 +12,7 @@ Taught in ``00_start_here``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,8 +41,8 @@ def color(name: str) -> str:
     key = name.strip().lower().replace(" ", "")
     if key in _ALIASES or key in COLORS:
         return COLORS[_ALIASES.get(key, key)]
-    first = name.strip().lower().split()[0] if name.strip() else ""
-    first = _ALIASES.get(first, first)
+    words = re.findall(r"[a-z0-9+\-]+", name.lower())  # "SGD, lr=0.45" -> "sgd"
+    first = _ALIASES.get(words[0], words[0]) if words else ""
     if first in COLORS:
         return COLORS[first]
     return _CYCLE[sum(map(ord, key)) % len(_CYCLE)]

@@ -203,6 +203,7 @@ def test_course_colours_are_fixed_per_name():
     assert plots.color("SGD+momentum") == plots.color("momentum") != plots.color("SGD")
     assert len({plots.color(n) for n in ("SGD", "momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "AdamW")}) == 7
     assert plots.color("some new model") == plots.color("some new model")
+    assert plots.color("SGD, lr=0.45") == plots.color("SGD") and plots.color("Adam (beta1=0.5)") == plots.color("Adam")
 
 
 def test_confusion_matrix_shows_errors_only_by_default():
