@@ -33,3 +33,18 @@ def test_cifar10_speed_runs_on_a_tiny_subset(model: str, name: str) -> None:
     assert any(isa in ratio for isa in ("AVX-512", "AVX2", "no AVX2", "instruction set unknown")), ratio
     assert "ONEDNN_MAX_CPU_ISA" in ratio
     assert out.count("CPU: ") == 1
+
+
+def test_cpu_description_names_the_instruction_set_and_the_onednn_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ratio is printed beside the CPU's instruction set, and an emulated (limited) one says so."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cifar10_speed", BENCHMARKS / "cifar10_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    assert "ONEDNN_MAX_CPU_ISA not set" in module.cpu_description()
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    text = module.cpu_description()
+    assert text.endswith("ONEDNN_MAX_CPU_ISA=AVX2")
+    assert any(isa in text for isa in ("AVX-512", "AVX2", "no AVX2", "instruction set unknown"))
