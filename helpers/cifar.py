@@ -1,9 +1,9 @@
 """A small, fast CIFAR-10 CNN, its augmentation and its tf.data input pipeline.
 
-Taught in ``04_keras_cnn_cifar10`` (sections "A baseline CNN", "An input
-pipeline", "The training recipe", "Data augmentation" and "Faster still"), where each piece is
-built, measured and explained; ``05`` (optimizer comparison) reuses them from
-here so the two notebooks train the same network on the same pipeline.
+Taught in ``04_keras_cnn_cifar10`` (the network, the input pipeline, the training recipe and
+data augmentation) and ``07_fast_training_cpu`` (patch whitening and :func:`build_fast_cnn`),
+where each piece is built, measured and explained; ``05`` (optimizer comparison) reuses
+:func:`build_fast_cnn` from here.
 
 * :func:`build_cnn` - a ResNet-9-style network (Conv-BN-ReLU blocks, max
   pooling, two residual blocks, global max pooling, a dense head). It takes
@@ -70,7 +70,7 @@ def build_cnn(width: int = 16, num_classes: int = 10, dropout: float = 0.0, name
         num_classes: number of output logits.
         dropout: dropout rate before the dense head (0 disables it).
         name: the model's name.
-        residual: add the two residual blocks (False gives a plain 6-conv network).
+        residual: add the two residual blocks (False gives a plain 4-conv network).
         weight_decay: weight decay on convolution and dense kernels, as an L2
             penalty ``weight_decay / 2 * sum(w**2)`` added to the loss, so each
             step's gradient gains ``weight_decay * w`` (0 disables it).
