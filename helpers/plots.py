@@ -119,7 +119,7 @@ def _as_dict(history: Any) -> dict[str, list[float]]:
 
 def plot_history(histories: Mapping[str, Any] | Any, metrics: Sequence[str] = ("loss", "accuracy"),
                  *, title: str | None = None, bands: Mapping[str, Mapping[str, np.ndarray]] | None = None) -> None:
-    """Plot learning curves: one panel per metric, training solid and validation dashed.
+    """Plot learning curves: one panel per metric, training solid and validation dashed (loss on a log axis).
 
     Args:
         histories: a Keras ``History`` (or its ``.history`` dict), or a mapping
@@ -145,12 +145,16 @@ def plot_history(histories: Mapping[str, Any] | Any, metrics: Sequence[str] = ("
                 values = np.asarray(hist[key], dtype=float)
                 epochs = np.arange(1, len(values) + 1)
                 label = f"{name} {kind}".strip()
-                ax.plot(epochs, values, style, color=line_color, label=label)
+                # one run: training and validation in their course colours; several: one colour per run
+                shade = color(kind) if len(runs) == 1 else line_color
+                ax.plot(epochs, values, style, color=shade, label=label)
                 if bands and name in bands and key in bands[name]:
                     low, high = bands[name][key]
-                    ax.fill_between(epochs, low, high, color=line_color, alpha=0.2)
+                    ax.fill_between(epochs, low, high, color=shade, alpha=0.2)
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
+        if metric == "loss":
+            ax.set_yscale("log")
         ax.xaxis.get_major_locator().set_params(integer=True)
         if len(runs) > 3:
             legend_outside(ax)
