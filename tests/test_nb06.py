@@ -35,7 +35,7 @@ def test_the_flip_is_written_once_inside_the_dx_solution():
     assert len(regions) == 1 and FLIP in regions[0][2]
 
 
-def run_until_dx_check(replace_flip: bool, monkeypatch) -> str:
+def run_until_dx_check(replace_flip: bool, monkeypatch, replace: tuple[str, str] | None = None) -> str:
     """Run the notebook's code cells up to the dx check; return what that check printed."""
     monkeypatch.chdir(template.NOTEBOOK_DIR)
     monkeypatch.setenv("COURSE_PROFILE", "quick")
@@ -45,6 +45,9 @@ def run_until_dx_check(replace_flip: bool, monkeypatch) -> str:
     for j, src in enumerate(cells[:i + 2]):
         if j == i and replace_flip:
             src = src.replace(FLIP, "w")
+        if j == i and replace:
+            assert replace[0] in src
+            src = src.replace(*replace)
         if src.lstrip().startswith(("def best_time", "for name, t in")):
             continue  # timings: not needed here
         out = io.StringIO()
@@ -63,3 +66,11 @@ def test_dx_check_coaches(replace_flip, monkeypatch):
         assert "the cells below use the course's conv_backward_dx" in printed
     else:
         assert "FAILED" not in printed and printed.count(" OK") >= 4
+
+
+def test_dx_check_catches_float64_promotion(monkeypatch):
+    """An answer that allocates float64 arrays passes the float64 gradient check but not the float32 line."""
+    pytest.importorskip("tensorflow")
+    printed = run_until_dx_check(False, monkeypatch, replace=(", dtype=dout.dtype)", ")"))
+    assert "float32 input: dtypes of the results: ('float64',) (expected ('float32',)) FAILED" in printed
+    assert "dx: max relative error" in printed and printed.count(" OK") >= 4
