@@ -59,3 +59,33 @@ def test_train_step_solution_passes(train_step_blank):
     blank_id, solution, stud = train_step_blank
     printed = run_until_check(stud, blank_id, {blank_id: solution})
     assert printed.count(" OK") == 5 and "FAILED" not in printed and "not implemented" not in printed, printed
+
+
+def _defs(*markers: str) -> dict:
+    """Run the instructor notebook's code cells that contain each marker (definition-only cells)."""
+    inst = json.loads((template.NOTEBOOK_DIR / NAME).read_text())
+    namespace: dict = {}
+    exec("import keras\nimport numpy as np", namespace)
+    for marker in markers:
+        exec(next(src for src in cells(inst).values() if marker in src), namespace)
+    return namespace
+
+
+def test_tuned_schedule_warms_up_to_the_peak_and_reaches_zero_at_the_last_step():
+    """CosineDecay decays over decay_steps *after* the warm-up: decay_steps must be steps - warm-up steps."""
+    pytest.importorskip("keras")
+    ns = _defs("def build_mlp(", "def tuned_schedule(")
+    steps = 400
+    schedule = ns["tuned_schedule"](steps)
+    assert float(schedule(0)) == 0.0
+    assert abs(float(schedule(steps // 20)) - ns["PEAK_LR"]) < 1e-9, "the warm-up does not end at the peak"
+    assert float(schedule(steps)) < 1e-9, f"the rate at the end is {float(schedule(steps)):.1e}, not zero"
+    assert 0 < float(schedule(steps - 1)) < 1e-3 * ns["PEAK_LR"], "the last step's rate is not close to zero"
+
+
+def test_ablation_without_the_schedule_keeps_the_peak_rate():
+    """The "without the schedule" variant changes one thing: a constant rate at the schedule's peak."""
+    pytest.importorskip("keras")
+    ns = _defs("def build_mlp(", "def tuned_schedule(")
+    model = ns["build_tuned"](2, 512, schedule=False)
+    assert abs(float(model.optimizer.learning_rate) - ns["PEAK_LR"]) < 1e-9
