@@ -5,19 +5,28 @@ The check reads the notebook's code structurally (Python's ``ast``), not by runn
 1. **Taint.** The test data (``x_test``, ``y_test``, ``x_test_all``, ``y_test_all``, ``test_ds``) is
    tainted, and so is every name assigned from an expression that reads a tainted name (``TEST_ACC =
    ... evaluate(test_ds) ...``, then ``scores = TEST_ACC``, ...), every loop variable drawn from one
-   (a comprehension's variable only inside the comprehension), and every function whose body reads one. This is propagated over the whole notebook
-   until nothing changes, so aliases and helper functions cannot hide a test read.
+   (a comprehension's variable only inside the comprehension), every function whose body reads one, and
+   every container filled with test data through a method call (``scores.append(TEST_ACC[n])``,
+   ``ranked.update(TEST_ACC)``, ``d.setdefault(k, ...)``, ...). This is propagated over the whole notebook
+   until nothing changes, so aliases, containers and helper functions cannot hide a test read.
 2. **Where.** Code may read tainted names only in the final reporting section (the code cells under the
    heading ``## <n>. Test accuracy, once``). Before it, a cell may only *define* test data (assignments
    whose targets are all test names, e.g. ``x_test, y_test = x_test_all[:n], ...``). After it (Summary,
    Exercises, Solutions) nothing may read test data.
 3. **How.** Even in the reporting cells, test data must not feed a selection: no tainted name inside
-   ``sorted``/``.sort``/``argmax``/``argmin``/``argsort``/``idxmax``/``idxmin``, inside ``max``/``min`` with a
-   ``key=``, inside a comparison, or in the test of an ``if``/``while``/conditional expression; and no cell
+   ``sorted``/``.sort``/``argmax``/``argmin``/``argsort``/``idxmax``/``idxmin``/``.index`` (as in
+   ``scores.index(max(scores))``), inside ``max``/``min`` with a ``key=``, inside a comparison, or in the test of an ``if``/``while``/conditional expression; and no cell
    that trains (``train_run``, ``search``, ``fit``) may read it.
 
 ``test_checker_catches_*`` show that the check fails on notebooks that select on test data (the kind of
-selection issue 17 found in the old notebook).
+selection issue 17 found in the old notebook, and the two ways a reviewer slipped past an earlier version of
+this check: a list filled with ``append`` then ``.index(max(...))``, and a dict filled with ``update`` then
+``sorted``).
+
+4. **Validation.** ``test_validation_is_what_selection_reads`` checks the selection positively: the cell that
+   makes the choice calls ``best_trials`` on the tuning records, ``best_trials`` compares the ``"val_acc"`` field,
+   that field is the last entry of the validation history of a run on the tuning seeds, and the runs validate on
+   ``val_ds``, built from ``x_val``/``y_val``. A variant that compares another field fails it.
 """
 
 from __future__ import annotations
@@ -34,7 +43,9 @@ TEST_DATA = frozenset({"x_test", "y_test", "x_test_all", "y_test_all", "test_ds"
 REPORT_HEADING = re.compile(r"^## \d+\. Test accuracy, once", re.M)
 SECTION_HEADING = re.compile(r"^## ", re.M)
 SELECTORS = frozenset({"sorted", "sort", "argmax", "argmin", "argsort", "nanargmax", "nanargmin",
-                       "idxmax", "idxmin", "best_trials"})
+                       "idxmax", "idxmin", "best_trials", "index", "ranking", "nlargest", "nsmallest"})
+FILLERS = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "appendleft", "extendleft",
+                     "__setitem__", "push"})  # methods that put their arguments into the container
 KEYED = frozenset({"max", "min"})  # selections when called with key=
 TRAINERS = frozenset({"train_run", "search", "fit"})
 
@@ -82,6 +93,14 @@ def tainted_names(trees: list[ast.Module]) -> set[str]:
                     new |= _target_names(node.target)
                 elif isinstance(node, ast.NamedExpr) and _loads(node.value, tainted):
                     new |= _target_names(node.target)
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                        and node.func.attr in FILLERS and any(_loads(a, tainted) for a in
+                                                              [*node.args, *(k.value for k in node.keywords)]):
+                    base = node.func.value  # scores.append(x) or self.d[k].update(x): the container's root name
+                    while isinstance(base, (ast.Attribute, ast.Subscript)):
+                        base = base.value
+                    if isinstance(base, ast.Name):
+                        new.add(base.id)
                 elif isinstance(node, ast.For) and _loads(node.iter, tainted):
                     new |= _target_names(node.target)  # (comprehension variables stay local: see below)
                 elif isinstance(node, (ast.FunctionDef, ast.Lambda)) and any(
@@ -171,10 +190,91 @@ def test_no_selection_reads_test_data() -> None:
     assert not found, "notebook 05 lets test data choose:\n" + "\n".join(found)
 
 
+def _functions(trees: list[ast.Module]) -> dict[str, ast.FunctionDef]:
+    return {n.name: n for tree in trees for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+
+
+def _is_key(node: ast.AST, key: str) -> bool:
+    """node is `something["key"]`."""
+    return isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value == key
+
+
+def validation_selection_problems(cells: list[tuple[str, str]]) -> list[str]:
+    """Why the notebook's choice might not be read from validation results (empty if it is)."""
+    trees = [ast.parse(src) for kind, src in cells if kind == "code" and src.strip()]
+    funcs = _functions(trees)
+    problems = []
+    # 1. the choice: CHOSEN = best_trials(TRIALS), TRIALS = search(...)
+    assigns = {t.id: n.value for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Assign)
+               for t in n.targets if isinstance(t, ast.Name)}
+    chosen = assigns.get("CHOSEN")
+    if not (isinstance(chosen, ast.Call) and _call_name(chosen) == "best_trials"
+            and {a.id for a in chosen.args if isinstance(a, ast.Name)} == {"TRIALS"}):
+        problems.append("CHOSEN is not best_trials(TRIALS)")
+    if not (isinstance(assigns.get("TRIALS"), ast.Call) and _call_name(assigns["TRIALS"]) == "search"):
+        problems.append("TRIALS is not the output of search(...)")
+    # 2. best_trials compares the "val_acc" field, and nothing else
+    best = funcs.get("best_trials")
+    compares = [n for n in ast.walk(best) if isinstance(n, ast.Compare)
+                and isinstance(n.ops[0], (ast.Gt, ast.GtE, ast.Lt, ast.LtE))] if best else []
+    operands = [o for c in compares for o in (c.left, *c.comparators)]  # r["val_acc"], best[...]["val_acc"]
+    fields = {o.slice.value if isinstance(o, ast.Subscript) and isinstance(o.slice, ast.Constant) else None
+              for o in operands}
+    if fields != {"val_acc"}:
+        problems.append(f"best_trials compares the fields {sorted(fields)}, not only 'val_acc'")
+    # 3. search stores val_acc=run["val_acc"][-1] of train_run on tuning seeds (100 + k)
+    search = funcs.get("search")
+    stored = [k.value for n in ast.walk(search) if isinstance(n, ast.Call) and _call_name(n) == "dict"
+              for k in n.keywords if k.arg == "val_acc"] if search else []
+    if not (len(stored) == 1 and isinstance(stored[0], ast.Subscript) and _is_key(stored[0].value, "val_acc")):
+        problems.append("search does not store the run's validation history as val_acc")
+    seeds = [k.value for n in ast.walk(search) if isinstance(n, ast.Call) and _call_name(n) == "train_run"
+             for k in n.keywords if k.arg == "seed"] if search else []
+    if not (len(seeds) == 1 and isinstance(seeds[0], ast.BinOp) and isinstance(seeds[0].left, ast.Constant)
+            and seeds[0].left.value >= 100):
+        problems.append("search does not train on the tuning seeds (100 + k)")
+    # 4. train_run validates on val_ds, and val_ds is built from x_val, y_val
+    run = funcs.get("train_run")
+    vdata = [k.value for n in ast.walk(run) if isinstance(n, ast.Call) and _call_name(n) == "fit"
+             for k in n.keywords if k.arg == "validation_data"] if run else []
+    if not (len(vdata) == 1 and isinstance(vdata[0], ast.Name) and vdata[0].id == "val_ds"):
+        problems.append("train_run does not validate on val_ds")
+    val_ds = assigns.get("val_ds")
+    if val_ds is None or _loads(val_ds, {"x_val", "y_val"}) != {"x_val", "y_val"} or _loads(val_ds, set(TEST_DATA)):
+        problems.append("val_ds is not built from x_val, y_val alone")
+    # 5. the evaluation seeds are not tuning seeds
+    cfg = assigns.get("CFG")
+    seed_lists = [k.value for n in ast.walk(cfg) if isinstance(n, ast.Call)
+                  for k in n.keywords if k.arg == "seeds"] if cfg else []
+    if not seed_lists or any(isinstance(e, ast.Constant) and e.value >= 100
+                             for s in seed_lists for e in getattr(s, "elts", [])):
+        problems.append("an evaluation seed overlaps the tuning seeds (100 and up)")
+    return problems
+
+
 def test_validation_is_what_selection_reads() -> None:
-    """The notebook's selections exist, and they read validation results."""
-    code = "\n".join(src for kind, src in load_cells() if kind == "code")
-    assert re.search(r"val_acc", code) and "best_trials" in code and "BEST_SCHEDULE" in code
+    """The notebook's one selection reads validation accuracy of tuning-seed runs."""
+    found = validation_selection_problems(load_cells())
+    assert not found, "\n".join(found)
+
+
+VALIDATION_VARIANTS = {
+    "best_trials compares another field": ('r["val_acc"] > best[r["name"]]["val_acc"]',
+                                           'r["lr"] > best[r["name"]]["lr"]'),
+    "search tunes on an evaluation seed": ("seed=100 + k", "seed=k % 3"),
+    "selection on the fresh-seed runs": ("CHOSEN = best_trials(TRIALS)",
+                                         "CHOSEN = best_trials([r for runs in RUNS.values() for r in runs])"),
+    "validation on test images": ("val_ds = make_dataset(x_val, y_val", "val_ds = make_dataset(x_test, y_test"),
+}
+
+
+@pytest.mark.parametrize("name", VALIDATION_VARIANTS)
+def test_validation_check_can_fail(name: str) -> None:
+    old, new = VALIDATION_VARIANTS[name]
+    cells = load_cells()
+    assert any(old in src for _, src in cells), f"the notebook no longer contains {old!r}"
+    edited = [(kind, src.replace(old, new)) for kind, src in cells]
+    assert validation_selection_problems(edited), f"the validation check missed: {name}"
 
 
 # --- the check can fail ----------------------------------------------------------------------
@@ -203,7 +303,7 @@ VARIANTS = {
     "argmax through an alias": ("TEST_ACC = {", "scores = [np.median(v) for v in TEST_ACC.values()]\n"
                                                 "winner = OPTIMIZERS[int(np.argmax(scores))]"),
     # tuning on test: the search scores trials on the test set
-    "tuning loop evaluates test": ("WINNERS = best_trials(TRIALS)",
+    "tuning loop evaluates test": ("CHOSEN = best_trials(TRIALS)",
                                    "TUNE_TEST = [train_run('Adam', 'constant', 1e-3, 1e-3, seed=100)['model']"
                                    ".evaluate(test_ds, verbose=0)]"),
     # issue 17's error [48]/[50]: an exercise computes a gap on test and tells the learner to try again
@@ -211,7 +311,16 @@ VARIANTS = {
     "exercise gap on test": ("check_exercise_3()", "gap = np.median(TEST_ACC['Adam']) - 0.5\n"
                                                    "if gap > 0.02:\n    print('try another peak')"),
     # test data read early, for anything
-    "test read before the report": ("SUMMARY = {arm: summary(arm)", "print(RUNS[ARMS[0]][0]['model'].evaluate(test_ds, verbose=0))"),
+    "test read before the report": ("SUMMARY = {name: summary(name)", "print(RUNS['Adam'][0]['model'].evaluate(test_ds, verbose=0))"),
+    # the two variants a reviewer used to slip past an earlier version of this check
+    "list.append, then .index(max(...))": ("TEST_ACC = {", "median_test = []\nfor n in OPTIMIZERS:\n"
+                                                           "    median_test.append(np.median(TEST_ACC[n]))\n"
+                                                           "winner = OPTIMIZERS[median_test.index(max(median_test))]"),
+    "dict.update, then sorted": ("TEST_ACC = {", "ranked = {}\nranked.update(TEST_ACC)\n"
+                                                 "ranked_names = sorted(ranked, key=lambda n: ranked[n].mean())"),
+    "sorted over appended test scores": ("TEST_ACC = {", "pairs = []\nfor n in OPTIMIZERS:\n"
+                                                         "    pairs.append((float(TEST_ACC[n].mean()), n))\n"
+                                                         "best_name = sorted(pairs)[-1][1]"),
 }
 
 
