@@ -277,6 +277,26 @@ def check_blank(fn: Callable, results: Callable[[Callable], Iterable[tuple[str, 
     return reference(name, notebook, fn.__globals__)
 
 
+def run_until_check(nb: dict, blank_id: str, source: str) -> str:
+    """Run a student notebook with ``source`` in the blank's cell, up to the check after it.
+
+    For instructors and tests: shows what the check prints for a given answer (a classic mistake,
+    or the solution). Runs in the active profile (the tests use ``quick``); returns the check's text.
+    """
+    import nbclient
+    import nbformat
+
+    nb = nbformat.reads(json.dumps(nb), as_version=4)  # joins each cell's source lines
+    ids = [c.get("id") for c in nb.cells]
+    at = ids.index(blank_id)
+    check = next(i for i in range(at + 1, len(ids)) if nb.cells[i].cell_type == "code")
+    nb.cells = nb.cells[:check + 1]
+    nb.cells[at].source = source
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(STUDENT_DIR)}}).execute()
+    return "".join(o.get("text", "") for o in nb.cells[check].get("outputs", []))
+
+
 if __name__ == "__main__":
     check = "--check" in sys.argv[1:]
     names = [pathlib.Path(a).name for a in sys.argv[1:] if not a.startswith("--")]

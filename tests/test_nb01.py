@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from helpers import student, template
 
@@ -17,22 +16,6 @@ NAME = "01_backprop_numpy.ipynb"
 
 def cells(nb: dict) -> dict[str, str]:
     return {c["id"]: "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"}
-
-
-def run_until_check(nb: dict, blank_id: str, source: str) -> str:
-    """Put `source` in the blank's cell, run the notebook up to the check after it, return what it printed."""
-    nbclient = pytest.importorskip("nbclient")
-    import nbformat
-
-    nb = nbformat.reads(json.dumps(nb), as_version=4)
-    ids = [c.get("id") for c in nb.cells]
-    at = ids.index(blank_id)
-    check = next(i for i in range(at + 1, len(ids)) if nb.cells[i].cell_type == "code")
-    nb.cells = nb.cells[:check + 1]
-    nb.cells[at].source = source
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(student.STUDENT_DIR)}}).execute()
-    return "".join(o.get("text", "") for o in nb.cells[check].get("outputs", []))
 
 
 def blank(marker: str) -> tuple[str, str, dict]:
@@ -47,7 +30,7 @@ def blank(marker: str) -> tuple[str, str, dict]:
 def test_value_mul_that_overwrites_instead_of_adding_fails_at_the_fork():
     blank_id, solution, stud = blank("a.grad += b.data * out.grad")
     wrong = solution.replace("a.grad += ", "a.grad = ").replace("b.grad += ", "b.grad = ")
-    printed = run_until_check(stud, blank_id, wrong)
+    printed = student.run_until_check(stud, blank_id, wrong)
     assert "d(a·b)/da, d(a·b)/db" in printed and "d(c·c)/dc" in printed, printed
     assert "FAILED" in printed and "hint:" in printed and "0.5 times" in printed, printed
     assert "the cells below use the course's value_mul" in printed, printed
@@ -56,6 +39,6 @@ def test_value_mul_that_overwrites_instead_of_adding_fails_at_the_fork():
 def test_dense_backward_with_a_transposed_dW_fails_with_the_shape_symptom():
     blank_id, solution, stud = blank("dW = X.T @ dZ")
     wrong = solution.replace("dW = X.T @ dZ", "dW = dZ.T @ X")
-    printed = run_until_check(stud, blank_id, wrong)
+    printed = student.run_until_check(stud, blank_id, wrong)
     assert "dense dW: shape (2, 3), expected (3, 2) FAILED" in printed, printed
     assert "a transpose?" in printed and "the cells below use the course's dense_backward" in printed, printed

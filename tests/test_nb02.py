@@ -7,7 +7,6 @@ the mistake and once with the instructor's solution.
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
@@ -20,23 +19,6 @@ def source(cell: dict) -> str:
     return "".join(cell["source"])
 
 
-def run_until_check(nb: dict, blank_id: str, code: str) -> str:
-    """Put ``code`` in the blank's cell, run the notebook up to the check after it, return what it printed."""
-    nbclient = pytest.importorskip("nbclient")
-    import nbformat
-
-    nb = nbformat.reads(json.dumps(nb), as_version=4)   # (reads joins each cell's source lines)
-    ids = [c.get("id") for c in nb.cells]
-    at = ids.index(blank_id)
-    check = next(i for i in range(at + 1, len(ids)) if nb.cells[i].cell_type == "code")
-    nb.cells = nb.cells[:check + 1]
-    nb.cells[at].source = code
-    os.environ.setdefault("COURSE_PROFILE", "quick")
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(student.STUDENT_DIR)}}).execute()
-    return "".join(o.get("text", "") for o in nb.cells[check].get("outputs", []))
-
-
 @pytest.mark.skipif(not (student.STUDENT_DIR / NAME).is_file(), reason="no student edition of 02")
 def test_adam_blank_catches_a_step_counter_that_does_not_advance():
     inst = json.loads((template.NOTEBOOK_DIR / NAME).read_text())
@@ -46,11 +28,11 @@ def test_adam_blank_catches_a_step_counter_that_does_not_advance():
     returned = "return theta - alpha * m / (np.sqrt(v) + epsilon), m, v, t\n"
     assert returned in solution
     wrong = solution.replace(returned, "return theta - alpha * m / (np.sqrt(v) + epsilon), m, v, t - 1\n")
-    printed = run_until_check(stud, blank_id, wrong)
+    printed = student.run_until_check(stud, blank_id, wrong)
     lines = printed.splitlines()
     assert any("after step 1" in line and line.endswith("OK") for line in lines), printed
     assert any("after 50 steps" in line and "FAILED" in line for line in lines), printed
     assert "hint: right at step 1 but drifting later: check t" in printed
     assert "the cells below use the course's adam_step" in printed
-    printed = run_until_check(stud, blank_id, solution)
+    printed = student.run_until_check(stud, blank_id, solution)
     assert "FAILED" not in printed and "not implemented" not in printed and printed.count("OK") == 2, printed

@@ -20,22 +20,6 @@ def cells(nb: dict) -> dict[str, str]:
     return {c["id"]: "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"}
 
 
-def run_until_check(nb: dict, blank_id: str, sources: dict[str, str]) -> str:
-    """Put `sources[blank_id]` in the blank's cell, run up to the check after it, return what it printed."""
-    nbclient = pytest.importorskip("nbclient")
-    import nbformat
-
-    nb = nbformat.reads(json.dumps(nb), as_version=4)
-    ids = [c.get("id") for c in nb.cells]
-    at = ids.index(blank_id)
-    check = next(i for i in range(at + 1, len(ids)) if nb.cells[i].cell_type == "code")
-    nb.cells = nb.cells[:check + 1]
-    nb.cells[at].source = sources[blank_id]
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(student.STUDENT_DIR)}}).execute()
-    return "".join(o.get("text", "") for o in nb.cells[check].get("outputs", []))
-
-
 @pytest.fixture(scope="module")
 def train_step_blank() -> tuple[str, str, dict]:
     inst = json.loads((template.NOTEBOOK_DIR / NAME).read_text())
@@ -49,7 +33,7 @@ def test_train_step_without_the_optimizer_step_fails_and_falls_back(train_step_b
     blank_id, solution, stud = train_step_blank
     wrong = solution.replace("    optimizer.apply_gradients(zip(grads, model.trainable_variables))\n", "")
     assert wrong != solution
-    printed = run_until_check(stud, blank_id, {blank_id: wrong})
+    printed = student.run_until_check(stud, blank_id, wrong)
     assert "loss of the batch" in printed and "OK" in printed, printed  # the loss itself is right
     assert "W1 after one Adam step" in printed and "FAILED" in printed and "hint:" in printed, printed
     assert "the cells below use the course's train_step" in printed, printed
@@ -57,7 +41,7 @@ def test_train_step_without_the_optimizer_step_fails_and_falls_back(train_step_b
 
 def test_train_step_solution_passes(train_step_blank):
     blank_id, solution, stud = train_step_blank
-    printed = run_until_check(stud, blank_id, {blank_id: solution})
+    printed = student.run_until_check(stud, blank_id, solution)
     assert printed.count(" OK") == 5 and "FAILED" not in printed and "not implemented" not in printed, printed
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 
 import numpy as np
 import pytest
@@ -146,22 +145,6 @@ def test_student_notebook_runs_with_every_blank_open(name, tmp_path):
 
 # --- a blank filled in by a learner: wrong, then right ----------------------------------------
 
-def run_until_check(nb: dict, blank_id: str, source: str) -> str:
-    """Put `source` in the blank's cell, run the notebook up to the check after it, return what it printed."""
-    nbclient = pytest.importorskip("nbclient")
-    import nbformat
-
-    nb = nbformat.reads(json.dumps(nb), as_version=4)  # joins each cell's source lines
-    ids = [c.get("id") for c in nb.cells]
-    at = ids.index(blank_id)
-    check = next(i for i in range(at + 1, len(ids)) if nb.cells[i].cell_type == "code")
-    nb.cells = nb.cells[:check + 1]
-    nb.cells[at].source = source
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(student.STUDENT_DIR)}}).execute()
-    return "".join(o.get("text", "") for o in nb.cells[check].get("outputs", []))
-
-
 @pytest.mark.skipif("06_conv_backprop_numpy.ipynb" not in WITH_BLANKS, reason="notebook 06 has no blanks")
 def test_conv_backward_blank_coaches_a_wrong_answer_and_accepts_the_right_one():
     """The classic mistake, conv_backward without the kernel flip, gets FAILED and the hint; the solution gets OK."""
@@ -170,8 +153,8 @@ def test_conv_backward_blank_coaches_a_wrong_answer_and_accepts_the_right_one():
     blank_id, solution = next((cid, src) for cid, src in cell_map(inst).items()
                               if "BEGIN SOLUTION" in src and "w[::-1, ::-1]" in src)
     wrong = solution.replace("w[::-1, ::-1]", "w")
-    printed = run_until_check(stud, blank_id, wrong)
+    printed = student.run_until_check(stud, blank_id, wrong)
     assert "FAILED" in printed and "hint:" in printed and "flip" in printed, printed
     assert "the cells below use the course's" in printed
-    printed = run_until_check(stud, blank_id, solution)
+    printed = student.run_until_check(stud, blank_id, solution)
     assert "OK" in printed and "FAILED" not in printed and "not implemented" not in printed, printed
