@@ -49,7 +49,7 @@ def _conv_bn(x: keras.KerasTensor, filters: int, name: str, weight_decay: float)
 
 
 def build_cnn(width: int = 16, num_classes: int = 10, dropout: float = 0.0, name: str = "cnn", *,
-              residual: bool = True, weight_decay: float = 5e-4,
+              residual: bool = True, skip: bool = True, weight_decay: float = 5e-4,
               logit_scale: float = 0.125) -> keras.Model:
     """A ResNet-9-style CNN for 32x32 colour images that outputs logits.
 
@@ -71,6 +71,8 @@ def build_cnn(width: int = 16, num_classes: int = 10, dropout: float = 0.0, name
         dropout: dropout rate before the dense head (0 disables it).
         name: the model's name.
         residual: add the two residual blocks (False gives a plain 4-conv network).
+        skip: with ``residual``, add each block's input to its output (``x + f(x)``); False keeps the
+            blocks' convolutions but drops the addition (``f(x)`` only): a plain 8-conv network.
         weight_decay: weight decay on convolution and dense kernels, as an L2
             penalty ``weight_decay / 2 * sum(w**2)`` added to the loss, so each
             step's gradient gains ``weight_decay * w`` (0 disables it).
@@ -92,7 +94,7 @@ def build_cnn(width: int = 16, num_classes: int = 10, dropout: float = 0.0, name
         if with_residual:
             r = _conv_bn(x, filters, f"{stage_name}_res1", weight_decay)
             r = _conv_bn(r, filters, f"{stage_name}_res2", weight_decay)
-            x = layers.Add(name=f"{stage_name}_add")([x, r])
+            x = layers.Add(name=f"{stage_name}_add")([x, r]) if skip else r
         return x
 
     x = stage(x, 2 * width, "layer1", residual)

@@ -152,7 +152,7 @@ def plot_history(histories: Mapping[str, Any] | Any, metrics: Sequence[str] = ("
                     low, high = bands[name][key]
                     ax.fill_between(epochs, low, high, color=shade, alpha=0.2)
         ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
+        ax.set_ylabel(f"{metric} (log scale)" if metric == "loss" else metric)
         if metric == "loss":
             ax.set_yscale("log")
         ax.xaxis.get_major_locator().set_params(integer=True)
@@ -189,13 +189,16 @@ def plot_confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, class_names: S
         np.fill_diagonal(shown, 0)
     frac = shown / np.maximum(1, m.sum(axis=1, keepdims=True))
     fig, ax = plt.subplots(figsize=(0.6 * k + 2.5, 0.6 * k + 1.8))
-    ax.imshow(frac, cmap="Blues", vmin=0, vmax=max(frac.max(), 1e-9))
+    image = ax.imshow(frac, cmap="Blues", vmin=0, vmax=max(frac.max(), 1e-9))
     ax.grid(False)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label="fraction of the true class")
     for i in range(k):
         for j in range(k):
             if shown[i, j]:
                 ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=8,
                         color="white" if frac[i, j] > 0.6 * frac.max() else "black")
+            elif i != j or not errors_only:   # a zero, told apart from the blank diagonal
+                ax.text(j, i, "0", ha="center", va="center", fontsize=7, color="0.6")
     ax.set_xticks(range(k), class_names, rotation=45, ha="right", fontsize=9)
     ax.set_yticks(range(k), class_names, fontsize=9)
     ax.set_xlabel("predicted class")

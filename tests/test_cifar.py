@@ -40,6 +40,15 @@ def test_build_cnn_options() -> None:
     assert small.count_params() < cifar.build_cnn(width=8).count_params()
 
 
+def test_build_cnn_without_skip_keeps_the_convolutions() -> None:
+    full, no_skip = cifar.build_cnn(width=8), cifar.build_cnn(width=8, skip=False)
+    assert no_skip.count_params() == full.count_params()
+    assert sum(isinstance(layer, keras.layers.Add) for layer in full.layers) == 2
+    assert not any(isinstance(layer, keras.layers.Add) for layer in no_skip.layers)
+    assert [l.name for l in no_skip.layers if isinstance(l, keras.layers.Conv2D)] == \
+        [l.name for l in full.layers if isinstance(l, keras.layers.Conv2D)]
+
+
 def test_count_flops_matches_hand_count() -> None:
     inputs = keras.Input((32, 32, 3))
     x = keras.layers.Conv2D(4, 3, padding="same")(inputs)  # 32*32*4 outputs x 27 MACs

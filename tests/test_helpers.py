@@ -143,6 +143,8 @@ def test_plot_history_draws_train_and_validation():
     loss_ax, acc_ax = plt.gcf().axes
     assert len(loss_ax.lines) == 4 and len(acc_ax.lines) == 4
     assert [t.get_text() for t in loss_ax.get_legend().get_texts()][:2] == ["a train", "a validation"]
+    assert (loss_ax.get_yscale(), loss_ax.get_ylabel()) == ("log", "loss (log scale)")
+    assert (acc_ax.get_yscale(), acc_ax.get_ylabel()) == ("linear", "accuracy")
 
 
 def test_plot_history_accepts_a_single_history_and_bands():
@@ -209,5 +211,12 @@ def test_course_colours_are_fixed_per_name():
 def test_confusion_matrix_shows_errors_only_by_default():
     m = plots.plot_confusion_matrix([0, 0, 1, 1], [0, 1, 1, 1], ["a", "b"])
     assert m.tolist() == [[1, 1], [0, 2]]  # counts keep the diagonal
-    texts = [t.get_text() for t in plt.gcf().axes[0].texts]
-    assert texts == ["1"]  # only the mistake is written
+    texts = [(t.get_position(), t.get_text()) for t in plt.gcf().axes[0].texts]
+    assert texts == [((1, 0), "1"), ((0, 1), "0")]  # the mistake and the zero; the diagonal stays blank
+
+
+def test_confusion_matrix_has_a_labelled_colour_bar():
+    plots.plot_confusion_matrix([0, 0, 1, 1], [0, 1, 1, 1], ["a", "b"])
+    main, bar = plt.gcf().axes
+    assert bar.get_ylabel() == "fraction of the true class"
+    assert bar.get_ylim() == pytest.approx((0, 0.5))  # the shading spans the mistakes only
