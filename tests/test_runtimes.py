@@ -14,19 +14,23 @@ NOTEBOOKS = sorted(p.stem for p in (pathlib.Path(__file__).parents[1] / "noteboo
 def test_every_notebook_has_a_reference_time():
     assert sorted(runtimes.REFERENCE) == NOTEBOOKS
     assert all(work.total_s > 0 for work in runtimes.REFERENCE.values())
-    assert runtimes.REFERENCE_PROBE.gflops > 0 and runtimes.REFERENCE_PROBE.cnn_images_per_s > 0
+    assert min(runtimes.REFERENCE_PROBE.gflops, runtimes.REFERENCE_PROBE.cnn_images_per_s,
+               runtimes.REFERENCE_PROBE.python_mops) > 0
+    assert sorted(runtimes.EMULATED_AVX2) == NOTEBOOKS
 
 
 def test_prediction_scales_each_part_by_its_own_rate():
-    reference = runtimes.Probe(gflops=100.0, cnn_images_per_s=1000.0)
-    work = runtimes.Work(cnn_s=60.0, other_s=30.0, fixed_s=900.0)
-    assert runtimes.predict_seconds(work, reference, reference) == pytest.approx(990.0)
-    slower = runtimes.Probe(gflops=50.0, cnn_images_per_s=250.0)   # half the GFLOP/s, a quarter of the images/s
-    assert runtimes.predict_seconds(work, slower, reference) == pytest.approx(900.0 + 240.0 + 60.0)
+    reference = runtimes.Probe(gflops=100.0, cnn_images_per_s=1000.0, python_mops=50.0)
+    work = runtimes.Work(cnn_s=60.0, matmul_s=30.0, python_s=10.0, fixed_s=900.0)
+    assert runtimes.predict_seconds(work, reference, reference) == pytest.approx(1000.0)
+    # half the GFLOP/s, a quarter of the images/s, a fifth of the Python speed; the fixed budget stays
+    slower = runtimes.Probe(gflops=50.0, cnn_images_per_s=250.0, python_mops=10.0)
+    assert runtimes.predict_seconds(work, slower, reference) == pytest.approx(900.0 + 240.0 + 60.0 + 50.0)
     with pytest.raises(ValueError):
-        runtimes.predict_seconds(work, runtimes.Probe(gflops=0.0, cnn_images_per_s=1.0), reference)
+        runtimes.predict_seconds(work, runtimes.Probe(gflops=1.0, cnn_images_per_s=1.0, python_mops=0.0), reference)
 
 
 def test_probe_measures_positive_rates_quickly():
     assert 0 < runtimes.matmul_gflops(n=256, repeats=2) < 1e6
     assert 0 < runtimes.cnn_images_per_second(batches=2, batch_size=8) < 1e6
+    assert 0 < runtimes.python_mops(n=10_000, repeats=1) < 1e4
