@@ -12,7 +12,8 @@ where each piece is built, measured and explained; ``05`` (optimizer comparison)
   ``from_logits=True`` loss.
 * :func:`build_fast_cnn` - a cheaper network for tiny budgets: a fixed 2x2
   stride-2 PCA-whitening convolution (:func:`patch_whitening`), then three
-  Conv-BN-ReLU stages at 16x16, 8x8 and 4x4; also outputs logits.
+  Conv-BN-ReLU stages at 16x16, 8x8 and 4x4 (or, with ``convs_per_stage=2``, two
+  convolutions per stage, for budgets of many epochs); also outputs logits.
 * :func:`augmentation` - random horizontal flip plus a random shift of up to
   4 pixels with reflected borders (pad-and-crop), as Keras preprocessing
   layers.
@@ -39,12 +40,15 @@ CIFAR10_STD: tuple[float, float, float] = (0.2470, 0.2435, 0.2616)
 IMAGE_SHAPE: tuple[int, int, int] = (32, 32, 3)
 
 
-def _conv_bn(x: keras.KerasTensor, filters: int, name: str, weight_decay: float) -> keras.KerasTensor:
-    """3x3 convolution (no bias: BatchNorm adds one), BatchNorm, ReLU."""
+def _conv_bn(x: keras.KerasTensor, filters: int, name: str, weight_decay: float, *, pool: bool = False,
+             bn_momentum: float = 0.9) -> keras.KerasTensor:
+    """3x3 convolution (no bias: BatchNorm adds one), [2x2 max-pool,] BatchNorm, ReLU."""
     reg = keras.regularizers.L2(weight_decay / 2) if weight_decay else None
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer="he_normal",
                       kernel_regularizer=reg, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+    if pool:
+        x = layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+    x = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
@@ -143,7 +147,8 @@ def patch_whitening(images: np.ndarray, patch: int = 2, eps: float = 5e-4) -> np
 
 
 def build_fast_cnn(whiten_images: np.ndarray, widths: tuple[int, ...] = (48, 96, 192), num_classes: int = 10,
-                   name: str = "fast_cnn", *, weight_decay: float = 5e-4, logit_scale: float = 0.125) -> keras.Model:
+                   name: str = "fast_cnn", *, convs_per_stage: int = 1, bn_momentum: float = 0.9,
+                   weight_decay: float = 5e-4, logit_scale: float = 0.125) -> keras.Model:
     """A CNN that downsamples at once, for short training budgets on a CPU; it outputs logits.
 
     Layout (spatial size in brackets)::
@@ -152,6 +157,12 @@ def build_fast_cnn(whiten_images: np.ndarray, widths: tuple[int, ...] = (48, 96,
         whiten: 2x2 convolution, stride 2, fixed PCA-whitening kernel (+ negatives), ReLU   [16]
         conv_bn(widths[0]) -> maxpool -> conv_bn(widths[1]) -> maxpool -> ... -> conv_bn(widths[-1])
         head:   global max pool -> dense(num_classes) -> x logit_scale
+
+    With ``convs_per_stage=2`` each stage is an airbench-style block (Jordan 2024): ``conv -> [maxpool] ->
+    BN -> ReLU -> conv -> BN -> ReLU``, where the first convolution of every stage after the first runs
+    at the previous stage's resolution, before the pooling. It does about five times the arithmetic of
+    the one-convolution network (80 MFLOPs per image with the default widths) and is meant for budgets of
+    many epochs (notebook 07's fifteen-minute run).
 
     Most of :func:`build_cnn`'s time goes into its 32x32 and 16x16 layers; here
     the first convolution already halves the resolution, with a kernel that is
@@ -165,12 +176,17 @@ def build_fast_cnn(whiten_images: np.ndarray, widths: tuple[int, ...] = (48, 96,
         widths: channels of the Conv-BN-ReLU stages (a max-pool between consecutive stages).
         num_classes: number of output logits.
         name: the model's name.
+        convs_per_stage: 1 (``conv_bn`` per stage, pooling first) or 2 (the airbench-style block above).
+        bn_momentum: the BatchNorm layers' ``momentum``: how much of the running mean and variance each
+            training step keeps (Keras' default 0.99 averages over about 100 steps; 0.9 over about 10).
         weight_decay: as in :func:`build_cnn`.
         logit_scale: as in :func:`build_cnn`.
 
     Returns:
         An uncompiled ``keras.Model``: input (n, 32, 32, 3), output (n, num_classes) logits.
     """
+    if convs_per_stage not in (1, 2):
+        raise ValueError(f"convs_per_stage must be 1 or 2, not {convs_per_stage}")
     kernel = patch_whitening(whiten_images)
     inputs = keras.Input(IMAGE_SHAPE, name="image")
     x = layers.Rescaling(1.0 / 255, name="scale")(inputs)
@@ -180,9 +196,13 @@ def build_fast_cnn(whiten_images: np.ndarray, widths: tuple[int, ...] = (48, 96,
     x = layers.ReLU(name="whiten_relu")(whiten(x))
     whiten.kernel.assign(kernel)
     for i, filters in enumerate(widths):
-        if i:
-            x = layers.MaxPooling2D(2, name=f"stage{i}_pool")(x)
-        x = _conv_bn(x, filters, f"stage{i + 1}", weight_decay)
+        if convs_per_stage == 1:
+            if i:
+                x = layers.MaxPooling2D(2, name=f"stage{i}_pool")(x)
+            x = _conv_bn(x, filters, f"stage{i + 1}", weight_decay, bn_momentum=bn_momentum)
+        else:
+            x = _conv_bn(x, filters, f"stage{i + 1}a", weight_decay, pool=i > 0, bn_momentum=bn_momentum)
+            x = _conv_bn(x, filters, f"stage{i + 1}b", weight_decay, bn_momentum=bn_momentum)
     x = layers.GlobalMaxPooling2D(name="pool")(x)
     reg = keras.regularizers.L2(weight_decay / 2) if weight_decay else None
     x = layers.Dense(num_classes, kernel_regularizer=reg, name="logits")(x)

@@ -61,7 +61,7 @@ REFERENCE: dict[str, Work] = {
     "02_optimizers_from_scratch": Work(matmul_s=21.6, python_s=21.6),
     "03_keras_mlp_mnist": Work(matmul_s=122.9),
     "04_keras_cnn_cifar10": Work(cnn_s=404.0, fixed_s=880.0),   # 1,284 s, of which 880 s the fixed training budget
-    "05_optimizer_comparison": Work(cnn_s=1027.0),
+    "05_optimizer_comparison": Work(cnn_s=798.0),
     "06_conv_backprop_numpy": Work(python_s=12.9),
     "07_fast_training_cpu": Work(cnn_s=199.3),
 }

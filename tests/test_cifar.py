@@ -152,3 +152,26 @@ def test_build_fast_cnn_shapes_and_fixed_whitening() -> None:
     assert cifar.count_flops(cifar.build_fast_cnn(x)) < cifar.count_flops(cifar.build_cnn()) / 2
     logits = model.predict(x[:4], verbose=0)
     assert logits.shape == (4, 7) and not np.allclose(logits.sum(axis=1), 1.0)
+
+
+def test_build_fast_cnn_two_convs_per_stage() -> None:
+    """The airbench-style variant: two convolutions per stage, the first before the pooling; momentum reaches BN."""
+    x = np.random.default_rng(0).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
+    one = cifar.build_fast_cnn(x, widths=(8, 16, 32))
+    two = cifar.build_fast_cnn(x, widths=(8, 16, 32), convs_per_stage=2, bn_momentum=0.6)
+    assert two(x[:2].astype("float32")).shape == (2, 10)
+    convs = [l for l in two.layers if isinstance(l, keras.layers.Conv2D) and l.name != "whiten"]
+    assert [l.name for l in convs] == ["stage1a_conv", "stage1b_conv", "stage2a_conv", "stage2b_conv",
+                                       "stage3a_conv", "stage3b_conv"]
+    # stage 2's first convolution sees stage 1's 16x16 map; its pooling then halves it
+    assert tuple(two.get_layer("stage2a_conv").output.shape[1:3]) == (16, 16)
+    assert tuple(two.get_layer("stage2b_conv").output.shape[1:3]) == (8, 8)
+    assert tuple(two.get_layer("stage3b_conv").output.shape[1:3]) == (4, 4)
+    assert {l.momentum for l in two.layers if isinstance(l, keras.layers.BatchNormalization)} == {0.6}
+    assert {l.momentum for l in one.layers if isinstance(l, keras.layers.BatchNormalization)} == {0.9}
+    hand = (2 * 16 * 16 * 24 * 4 * 3 + 2 * 16 * 16 * 8 * 9 * 24 + 2 * 16 * 16 * 8 * 9 * 8
+            + 2 * 16 * 16 * 16 * 9 * 8 + 2 * 8 * 8 * 16 * 9 * 16 + 2 * 8 * 8 * 32 * 9 * 16 + 2 * 4 * 4 * 32 * 9 * 32
+            + 2 * 32 * 10)
+    assert cifar.count_flops(two) == hand
+    with pytest.raises(ValueError, match="convs_per_stage"):
+        cifar.build_fast_cnn(x, convs_per_stage=3)

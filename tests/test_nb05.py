@@ -25,7 +25,8 @@ this check: a list filled with ``append`` then ``.index(max(...))``, and a dict 
 
 4. **Validation.** ``test_validation_is_what_selection_reads`` checks the selection positively: the cell that
    makes the choice calls ``best_trials`` on the tuning records, ``best_trials`` compares the ``"val_acc"`` field,
-   that field is the last entry of the validation history of a run on the tuning seeds, and the runs validate on
+   that field is the last entry of the validation history of a run on the tuning seed (``TUNING_SEED``, not an
+   evaluation seed), and the runs validate on
    ``val_ds``, built from ``x_val``/``y_val``. A variant that compares another field fails it.
 """
 
@@ -222,7 +223,7 @@ def validation_selection_problems(cells: list[tuple[str, str]]) -> list[str]:
               for o in operands}
     if fields != {"val_acc"}:
         problems.append(f"best_trials compares the fields {sorted(fields)}, not only 'val_acc'")
-    # 3. search stores val_acc=run["val_acc"][-1] of train_run on tuning seeds (100 + k)
+    # 3. search stores val_acc=run["val_acc"][-1] of train_run on the tuning seed (TUNING_SEED, 100 and up)
     search = funcs.get("search")
     stored = [k.value for n in ast.walk(search) if isinstance(n, ast.Call) and _call_name(n) == "dict"
               for k in n.keywords if k.arg == "val_acc"] if search else []
@@ -230,9 +231,14 @@ def validation_selection_problems(cells: list[tuple[str, str]]) -> list[str]:
         problems.append("search does not store the run's validation history as val_acc")
     seeds = [k.value for n in ast.walk(search) if isinstance(n, ast.Call) and _call_name(n) == "train_run"
              for k in n.keywords if k.arg == "seed"] if search else []
-    if not (len(seeds) == 1 and isinstance(seeds[0], ast.BinOp) and isinstance(seeds[0].left, ast.Constant)
-            and seeds[0].left.value >= 100):
-        problems.append("search does not train on the tuning seeds (100 + k)")
+    seed = seeds[0] if len(seeds) == 1 else None
+    if isinstance(seed, ast.Name):  # seed=TUNING_SEED: follow the name to its constant
+        seed = assigns.get(seed.id)
+    if isinstance(seed, ast.BinOp):  # seed=100 + k (an earlier version): its constant base
+        seed = seed.left
+    tuning_seed = seed.value if isinstance(seed, ast.Constant) and isinstance(seed.value, int) else None
+    if tuning_seed is None or tuning_seed < 100:
+        problems.append("search does not train on a tuning seed (100 and up)")
     # 4. train_run validates on val_ds, and val_ds is built from x_val, y_val
     run = funcs.get("train_run")
     vdata = [k.value for n in ast.walk(run) if isinstance(n, ast.Call) and _call_name(n) == "fit"
@@ -246,7 +252,7 @@ def validation_selection_problems(cells: list[tuple[str, str]]) -> list[str]:
     cfg = assigns.get("CFG")
     seed_lists = [k.value for n in ast.walk(cfg) if isinstance(n, ast.Call)
                   for k in n.keywords if k.arg == "seeds"] if cfg else []
-    if not seed_lists or any(isinstance(e, ast.Constant) and e.value >= 100
+    if not seed_lists or any(isinstance(e, ast.Constant) and (e.value >= 100 or e.value == tuning_seed)
                              for s in seed_lists for e in getattr(s, "elts", [])):
         problems.append("an evaluation seed overlaps the tuning seeds (100 and up)")
     return problems
@@ -261,7 +267,8 @@ def test_validation_is_what_selection_reads() -> None:
 VALIDATION_VARIANTS = {
     "best_trials compares another field": ('r["val_acc"] > best[r["name"]]["val_acc"]',
                                            'r["lr"] > best[r["name"]]["lr"]'),
-    "search tunes on an evaluation seed": ("seed=100 + k", "seed=k % 3"),
+    "search tunes on an evaluation seed": ("seed=TUNING_SEED", "seed=k % 3"),
+    "the tuning seed is an evaluation seed": ("TUNING_SEED = 100", "TUNING_SEED = 0"),
     "selection on the fresh-seed runs": ("CHOSEN = best_trials(TRIALS)",
                                          "CHOSEN = best_trials([r for runs in RUNS.values() for r in runs])"),
     "validation on test images": ("val_ds = make_dataset(x_val, y_val", "val_ds = make_dataset(x_test, y_test"),
