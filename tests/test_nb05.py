@@ -27,13 +27,25 @@ this check: a list filled with ``append`` then ``.index(max(...))``, and a dict 
    makes the choice calls ``best_trials`` on the tuning records, ``best_trials`` compares the ``"val_acc"`` field,
    that field is the last entry of the validation history of a run on the tuning seed (``TUNING_SEED``, not an
    evaluation seed), and the runs validate on
-   ``val_ds``, built from ``x_val``/``y_val``. A variant that compares another field fails it.
+   ``val_ds``, built from ``x_val``/``y_val``. A variant that compares another field fails it. In the ``cpu``
+   profile the search is not run by default (``RUN_TUNING``): ``TRIALS = search(...) if RUN_TUNING else
+   stored_trials()``, and ``stored_trials`` must load through ``load_results(..., tuning_settings())``, which
+   refuses a file made with other settings.
+
+5. **The stored search.** ``test_stored_search_matches_the_notebook`` reads the tracked
+   ``results/05_optimizer_comparison/tuning_trials.json`` and compares its settings with the ``cpu`` settings in
+   the notebook's source (CI runs ``quick``, where the search is live, so the notebook's own refusal never runs
+   there): profile, ``CFG``, tuning seed, optimizers, schedules, warm-up, ``NO_DECAY``, spaces, the Halton unit
+   points (computed here independently), split sizes, and every record's unit point and settings. Variants with
+   one setting changed show that it can fail.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
+import math
 import pathlib
 import re
 
@@ -212,7 +224,19 @@ def validation_selection_problems(cells: list[tuple[str, str]]) -> list[str]:
     if not (isinstance(chosen, ast.Call) and _call_name(chosen) == "best_trials"
             and {a.id for a in chosen.args if isinstance(a, ast.Name)} == {"TRIALS"}):
         problems.append("CHOSEN is not best_trials(TRIALS)")
-    if not (isinstance(assigns.get("TRIALS"), ast.Call) and _call_name(assigns["TRIALS"]) == "search"):
+    trials = assigns.get("TRIALS")
+    if isinstance(trials, ast.IfExp):  # TRIALS = search(...) if RUN_TUNING else stored_trials(): a stored search
+        stored = trials.orelse
+        if not (isinstance(trials.test, ast.Name) and trials.test.id == "RUN_TUNING"
+                and isinstance(stored, ast.Call) and _call_name(stored) == "stored_trials"):
+            problems.append("TRIALS is neither the output of search(...) nor stored_trials() when RUN_TUNING is off")
+        loader = funcs.get("stored_trials")
+        if not loader or not any(isinstance(n, ast.Call) and _call_name(n) == "load_results"
+                                 and any(isinstance(a, ast.Call) and _call_name(a) == "tuning_settings"
+                                         for a in n.args) for n in ast.walk(loader)):
+            problems.append("stored_trials does not load through load_results(..., tuning_settings())")
+        trials = trials.body
+    if not (isinstance(trials, ast.Call) and _call_name(trials) == "search"):
         problems.append("TRIALS is not the output of search(...)")
     # 2. best_trials compares the "val_acc" field, and nothing else
     best = funcs.get("best_trials")
@@ -272,6 +296,9 @@ VALIDATION_VARIANTS = {
     "selection on the fresh-seed runs": ("CHOSEN = best_trials(TRIALS)",
                                          "CHOSEN = best_trials([r for runs in RUNS.values() for r in runs])"),
     "validation on test images": ("val_ds = make_dataset(x_val, y_val", "val_ds = make_dataset(x_test, y_test"),
+    "stored trials from elsewhere": ("else stored_trials()", "else json.load(open('trials.json'))"),
+    "stored trials loaded unchecked": ("records, about = load_results(STORED_TRIALS, tuning_settings())\n    print",
+                                       "records, about = json.load(open(STORED_TRIALS)), {}\n    print"),
 }
 
 
@@ -341,3 +368,127 @@ def test_checker_catches_test_selection(name: str) -> None:
 def test_checker_catches_a_missing_report() -> None:
     cells = [(kind, REPORT_HEADING.sub("## 10. Results", src)) for kind, src in load_cells()]
     assert violations(cells)
+
+
+# --- the stored tuning search (results/05_optimizer_comparison) ------------------------------
+
+STORED = NOTEBOOK.parent.parent / "results" / "05_optimizer_comparison" / "tuning_trials.json"
+RECORD_FIELDS = ["name", "schedule", "trial", "u", "v", "lr", "h2", "val_acc"]
+
+
+def _halton(k: int, base: int) -> float:
+    """The k-th radical inverse, written independently of the notebook's blank."""
+    digits = []
+    while k:
+        k, d = divmod(k, base)
+        digits.append(d)
+    return sum(d / base ** (i + 1) for i, d in enumerate(digits))
+
+
+def _literal(cells: list[tuple[str, str]], name: str) -> ast.AST:
+    """The expression assigned to `name` in the notebook's code (the last assignment)."""
+    found = [n.value for kind, src in cells if kind == "code" and src.strip() for n in ast.walk(ast.parse(src))
+             if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+    assert found, f"the notebook no longer assigns {name}"
+    return found[-1]
+
+
+def trial_code_fingerprint(cells: list[tuple[str, str]]) -> str | None:
+    """The notebook's `code` setting, from its source: SHA-256 of the functions named in TRIAL_CODE.
+
+    `inspect.getsource` in the kernel gives a function's lines from `def` to its last statement; so does this.
+    """
+    names = ast.literal_eval(_literal(cells, "TRIAL_CODE"))
+    source = {}
+    for kind, src in cells:
+        if kind != "code" or not src.strip():
+            continue
+        lines = src.splitlines()
+        for node in ast.parse(src).body:
+            if isinstance(node, ast.FunctionDef) and node.name in names:
+                source[node.name] = "".join(line + "\n" for line in lines[node.lineno - 1:node.end_lineno])
+    if set(source) != set(names):
+        return None
+    return hashlib.sha256("".join(source[n] for n in names).encode()).hexdigest()[:16]
+
+
+def stored_search_problems(cells: list[tuple[str, str]], stored: dict) -> list[str]:
+    """Why the stored search does not match the notebook's cpu settings (empty if it does).
+
+    The notebook itself refuses a stale file when it loads it, but only in the cpu profile; CI runs quick, where
+    the search is live. So this test reads the settings from the notebook's source and compares them here.
+    """
+    problems = []
+    settings = stored["settings"]
+    cfg_call = _literal(cells, "CFG")
+    cpu = next((k.value for k in cfg_call.keywords if k.arg == "cpu"), None)
+    cfg = {k.arg: ast.literal_eval(k.value) for k in cpu.keywords} if isinstance(cpu, ast.Call) else None
+    expected = {
+        "profile": "cpu",
+        "cfg": cfg,
+        "tuning_seed": ast.literal_eval(_literal(cells, "TUNING_SEED")),
+        "optimizers": ast.literal_eval(_literal(cells, "OPTIMIZERS")),
+        "schedules": ast.literal_eval(_literal(cells, "SCHEDULES")),
+        "warmup_fraction": ast.literal_eval(_literal(cells, "WARMUP_FRACTION")),
+        "no_decay": ast.literal_eval(_literal(cells, "NO_DECAY")),
+        "spaces": ast.literal_eval(_literal(cells, "SPACES")),
+        "unit_points": [(_halton(k, 2), _halton(k, 3)) for k in range(1, (cfg or {}).get("trials", 0) + 1)],
+    }
+    expected = json.loads(json.dumps(expected))  # tuples as lists, as the file stores them
+    for key, value in expected.items():
+        if settings.get(key) != value:
+            problems.append(f"settings[{key!r}]: stored {settings.get(key)!r}, notebook {value!r}")
+    if not cfg or settings.get("split", {}).get("n_train") != cfg["n_train"] \
+            or settings.get("split", {}).get("n_val") != cfg["n_val"]:
+        problems.append("the stored split sizes are not the cpu profile's n_train and n_val")
+    records = stored["records"]
+    order = [(n, s, k) for n in expected["optimizers"] for s in expected["schedules"]
+             for k in range(1, (cfg or {}).get("trials", 0) + 1)]
+    if [(r.get("name"), r.get("schedule"), r.get("trial")) for r in records] != order:
+        problems.append("the records are not one per optimizer, schedule and trial, in the search's order")
+    for r in records:
+        if list(r) != RECORD_FIELDS:
+            problems.append(f"a record has the fields {list(r)}, not {RECORD_FIELDS}")
+            break
+        (lr_lo, lr_hi), _, (h_lo, h_hi) = expected["spaces"].get(r["name"], ((1, 1), "", (1, 1)))
+        u, v = expected["unit_points"][r["trial"] - 1] if r["trial"] <= len(expected["unit_points"]) else (None, None)
+        if (r["u"], r["v"]) != (u, v) or not (math.isclose(r["lr"], lr_lo * (lr_hi / lr_lo) ** u, rel_tol=1e-12)
+                                              and math.isclose(r["h2"], h_lo * (h_hi / h_lo) ** v, rel_tol=1e-12)):
+            problems.append(f"{r['name']} {r['schedule']} trial {r['trial']}: u, v, lr or h2 is not its unit point's")
+        if not (isinstance(r["val_acc"], float) and 0.0 <= r["val_acc"] <= 1.0):
+            problems.append(f"{r['name']} {r['schedule']} trial {r['trial']}: val_acc {r['val_acc']!r} is not an accuracy")
+    if settings.get("code") != trial_code_fingerprint(cells):
+        problems.append("settings['code']: the functions that make a trial changed since the search was stored")
+    if stored.get("provenance", {}).get("function") != "search":
+        problems.append("the provenance does not name the notebook's search")
+    return problems
+
+
+def test_stored_search_matches_the_notebook() -> None:
+    assert STORED.is_file(), f"{STORED} is missing: see results/05_optimizer_comparison/README.md"
+    found = stored_search_problems(load_cells(), json.loads(STORED.read_text()))
+    assert not found, ("the stored search is stale (regenerate it: results/05_optimizer_comparison/README.md):\n"
+                       + "\n".join(found))
+
+
+STALE_VARIANTS = {
+    "cpu steps changed": ("steps=760,", "steps=700,"),
+    "a learning-rate range moved": ('"Adam": ((3e-3, 0.3)', '"Adam": ((3e-3, 0.5)'),
+    "another tuning seed": ("TUNING_SEED = 100", "TUNING_SEED = 101"),
+    "train_run changed": ("shuffle=False, verbose=0)", "shuffle=False, verbose=0, class_weight=None)"),
+}
+
+
+@pytest.mark.parametrize("name", STALE_VARIANTS)
+def test_stored_search_check_can_fail(name: str) -> None:
+    old, new = STALE_VARIANTS[name]
+    cells = load_cells()
+    assert sum(src.count(old) for _, src in cells) == 1, f"the notebook no longer contains {old!r} once"
+    edited = [(kind, src.replace(old, new)) for kind, src in cells]
+    assert stored_search_problems(edited, json.loads(STORED.read_text())), f"the stale check missed: {name}"
+
+
+def test_stored_search_check_sees_an_edited_record() -> None:
+    stored = json.loads(STORED.read_text())
+    stored["records"][3]["lr"] *= 1.01
+    assert stored_search_problems(load_cells(), stored)

@@ -34,3 +34,22 @@ def test_probe_measures_positive_rates_quickly():
     assert 0 < runtimes.matmul_gflops(n=256, repeats=2) < 1e6
     assert 0 < runtimes.cnn_images_per_second(batches=2, batch_size=8) < 1e6
     assert 0 < runtimes.python_mops(n=10_000, repeats=1) < 1e4
+
+
+def test_every_cpu_profile_fits_the_cap_on_the_avx2_laptop():
+    """Issue 20: no notebook's cpu profile may take more than 45 minutes on a 2-core AVX2 laptop."""
+    assert sorted(runtimes.LAPTOP_KIND) == NOTEBOOKS
+    too_long = {name: round(runtimes.laptop_seconds(name) / 60) for name in NOTEBOOKS
+                if runtimes.laptop_seconds(name) > runtimes.CAP_S}
+    assert not too_long, f"predicted minutes over the cap on {runtimes.LAPTOP}: {too_long}"
+
+
+def test_laptop_prediction_keeps_the_fixed_budget_and_its_overrun():
+    work = runtimes.REFERENCE["04_keras_cnn_cifar10"]
+    factor = runtimes.LAPTOP_SLOWDOWNS["build_cnn"].factor
+    assert factor == pytest.approx(675 / 215)
+    overrun = runtimes.BUDGET_OVERRUN["04_keras_cnn_cifar10"]
+    assert 1.0 <= overrun < 1.5
+    assert runtimes.laptop_seconds("04_keras_cnn_cifar10") == pytest.approx(
+        work.fixed_s * overrun + factor * (work.total_s - work.fixed_s))
+    assert runtimes.laptop_seconds("07_fast_training_cpu") >= runtimes.REFERENCE["07_fast_training_cpu"].fixed_s

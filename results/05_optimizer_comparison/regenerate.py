@@ -1,0 +1,58 @@
+"""Maintainers: re-run notebook 05's tuning search live and store its trials in tuning_trials.json.
+
+Runs a copy of notebooks/05_optimizer_comparison.ipynb top to bottom with RUN_TUNING = True and
+SAVE_TUNING = True (the committed notebook is not changed), in the `cpu` profile unless --profile says
+otherwise, and writes the executed copy to --out (never into notebooks/). From the repository root:
+
+    flock /tmp/course-cpu.lock .venv/bin/python results/05_optimizer_comparison/regenerate.py --out /tmp/05_live.ipynb
+
+See README.md in this folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import time
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "05_optimizer_comparison.ipynb"
+SWITCHES = {"RUN_TUNING = choose(quick=True, cpu=False, full=True)": "RUN_TUNING = True",
+            "SAVE_TUNING = False": "SAVE_TUNING = True"}
+
+
+def switched_on(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with both switches set to True (each must occur exactly once, in one code cell)."""
+    for old, new in SWITCHES.items():
+        hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
+        if len(hits) != 1 or hits[0].source.count(old) != 1:
+            raise SystemExit(f"expected {old!r} once in the notebook, found it {len(hits)} times: update {__file__}")
+        hits[0].source = hits[0].source.replace(old, new)
+    return nb
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=pathlib.Path, required=True, help="where to write the executed copy")
+    parser.add_argument("--profile", default="cpu", choices=("quick", "cpu", "full"))
+    args = parser.parse_args()
+    if args.out.resolve().parent == NOTEBOOK.parent:
+        raise SystemExit("--out must not be in notebooks/: the committed notebook keeps RUN_TUNING's default")
+    os.environ["COURSE_PROFILE"] = args.profile
+    nb = switched_on(nbformat.read(NOTEBOOK, as_version=4))
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=3600, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    nbformat.write(nb, args.out)
+    stored = json.loads((ROOT / "results" / "05_optimizer_comparison" / "tuning_trials.json").read_text())
+    print(f"{args.profile} profile: notebook run in {time.perf_counter() - start:.0f} s; "
+          f"{len(stored['records'])} records stored ({stored['provenance']['date']}); executed copy in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
