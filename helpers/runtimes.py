@@ -55,11 +55,11 @@ REFERENCE_PROBE = Probe(gflops=422.0, cnn_images_per_s=1377.0, python_mops=43.4)
 #: average about 1), split by the kind of work that dominates it.
 REFERENCE: dict[str, Work] = {
     "00_start_here": Work(python_s=18.5),
-    "01_backprop_numpy": Work(matmul_s=22.8),
+    "01_backprop_numpy": Work(matmul_s=20.0),
     # 02 mixes small NumPy problems and Keras runs: split half and half (a guess made after its emulated run,
     # so that check is not independent).
     "02_optimizers_from_scratch": Work(matmul_s=21.6, python_s=21.6),
-    "03_keras_mlp_mnist": Work(matmul_s=122.9),
+    "03_keras_mlp_mnist": Work(matmul_s=111.7),
     "04_keras_cnn_cifar10": Work(cnn_s=404.0, fixed_s=880.0),   # 1,284 s, of which 880 s the fixed training budget
     "05_optimizer_comparison": Work(cnn_s=174.0),   # the stored tuning search (RUN_TUNING False); a live search adds about 579 s
     "06_conv_backprop_numpy": Work(python_s=12.9),
