@@ -1,0 +1,55 @@
+"""Notebook 07's five-minute ablation script (results/07_fast_training_cpu/ablation.py) and its stored logs."""
+import importlib.util
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parents[1] / "results" / "07_fast_training_cpu"
+
+
+@pytest.fixture(scope="module")
+def ablation():
+    spec = importlib.util.spec_from_file_location("ablation07", HERE / "ablation.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_clock_schedule_matches_one_cycle(ablation):
+    from helpers import cifar
+
+    reference = cifar.OneCycle(0.2, total_steps=1_000)
+    fractions = [0.0, 0.1, 0.25, 0.4, 0.75, 0.999, 1.0, 1.3]
+    mine = np.array([ablation.one_cycle_at(f, 0.2) for f in fractions])
+    np.testing.assert_allclose(mine, [float(reference(1_000 * f)) for f in fractions], atol=1e-6)
+
+
+def test_each_variant_changes_one_ingredient(ablation):
+    assert ablation.VARIANTS["baseline"] == {}
+    for name, change in ablation.VARIANTS.items():
+        changed = {k for k, v in change.items() if ablation.RECIPE.get(k) != v}
+        assert len(changed - {"constant_lr"}) == (0 if name == "baseline" else 1), (name, changed)
+
+
+def test_constant_rate_is_the_one_cycles_mean(ablation):
+    fractions = np.linspace(0, 1, 100_001)
+    mean = np.mean([ablation.one_cycle_at(f, ablation.RECIPE["peak"]) for f in fractions])
+    assert abs(ablation.VARIANTS["const"]["constant_lr"] - mean) < 0.005, mean
+
+
+@pytest.mark.parametrize("variant", ["baseline", "ls0", "bn99", "const"])
+def test_stored_log(variant, ablation):
+    path = HERE / f"ablation_{variant}.json"
+    if not path.exists():
+        pytest.skip(f"{path.name} not stored")
+    log = json.loads(path.read_text())
+    assert log["settings"] == dict(ablation.RECIPE, **ablation.VARIANTS[variant], budget_s=300.0)
+    assert log["bn_momentum_set"] == [log["settings"]["bn_momentum"]]
+    assert (log["train_images"], log["val_images"]) == (45_000, 5_000)
+    assert log["train_seconds"] >= 290 and log["epochs"], "the budget was not spent"
+    seconds = [e["seconds"] for e in log["epochs"]]
+    assert seconds == sorted(seconds) and [e["epoch"] for e in log["epochs"]] == list(range(1, len(seconds) + 1))
+    assert 0.1 <= log["final_val_acc"] <= 1 and 0.1 <= log["final_val_acc_flip_tta"] <= 1
+    assert log["epochs"][-1]["val_acc"] == log["final_val_acc"]
