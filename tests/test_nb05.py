@@ -29,21 +29,28 @@ this check: a list filled with ``append`` then ``.index(max(...))``, and a dict 
    evaluation seed), and the runs validate on
    ``val_ds``, built from ``x_val``/``y_val``. A variant that compares another field fails it. In the ``cpu``
    profile the search is not run by default (``RUN_TUNING``): ``TRIALS = search(...) if RUN_TUNING else
-   stored_trials()``, and ``stored_trials`` must load through ``load_results(..., tuning_settings())``, which
+   stored_trials()``, and ``stored_trials`` must load through ``load_trials(..., tuning_settings())``, which
    refuses a file made with other settings.
 
 5. **The stored search.** ``test_stored_search_matches_the_notebook`` reads the tracked
-   ``results/05_optimizer_comparison/tuning_trials.json`` and compares its settings with the ``cpu`` settings in
-   the notebook's source (CI runs ``quick``, where the search is live, so the notebook's own refusal never runs
-   there): profile, ``CFG``, tuning seed, optimizers, schedules, warm-up, ``NO_DECAY``, spaces, the Halton unit
-   points (computed here independently), split sizes, and every record's unit point and settings. Variants with
-   one setting changed show that it can fail.
+   ``results/05_optimizer_comparison/tuning_trials.json`` and compares its settings with the ``cpu`` settings
+   computed from the notebook's source by ``refingerprint.current_settings`` (CI runs ``quick``, where the search
+   is live, so the notebook's own refusal never runs there): the ``CFG`` sizes a trial reads, tuning seed,
+   optimizers, schedules, warm-up, ``NO_DECAY``, spaces, Halton unit points (computed independently), loss, split
+   (seed and permutation) and the code fingerprint of every function a trial runs (the notebook's and the
+   ``helpers`` ones they call); every record's unit point and settings are checked too. Variants show that a
+   change of each kind is caught, and that changes which do not touch a trial (``seeds``, ``target``, a
+   comment) are not. ``test_committed_table_shows_the_stored_trials`` ties the committed notebook's output to
+   the file's ``val_acc`` values (an edited record is caught there), and ``test_regenerate_refuses_quick``
+   shows that ``regenerate.py`` cannot overwrite the file from the ``quick`` profile.
 """
 
 from __future__ import annotations
 
 import ast
-import hashlib
+import importlib.util
+import subprocess
+import sys
 import json
 import math
 import pathlib
@@ -231,10 +238,10 @@ def validation_selection_problems(cells: list[tuple[str, str]]) -> list[str]:
                 and isinstance(stored, ast.Call) and _call_name(stored) == "stored_trials"):
             problems.append("TRIALS is neither the output of search(...) nor stored_trials() when RUN_TUNING is off")
         loader = funcs.get("stored_trials")
-        if not loader or not any(isinstance(n, ast.Call) and _call_name(n) == "load_results"
+        if not loader or not any(isinstance(n, ast.Call) and _call_name(n) in ("load_results", "load_trials")
                                  and any(isinstance(a, ast.Call) and _call_name(a) == "tuning_settings"
                                          for a in n.args) for n in ast.walk(loader)):
-            problems.append("stored_trials does not load through load_results(..., tuning_settings())")
+            problems.append("stored_trials does not load through load_trials(..., tuning_settings())")
         trials = trials.body
     if not (isinstance(trials, ast.Call) and _call_name(trials) == "search"):
         problems.append("TRIALS is not the output of search(...)")
@@ -297,8 +304,8 @@ VALIDATION_VARIANTS = {
                                          "CHOSEN = best_trials([r for runs in RUNS.values() for r in runs])"),
     "validation on test images": ("val_ds = make_dataset(x_val, y_val", "val_ds = make_dataset(x_test, y_test"),
     "stored trials from elsewhere": ("else stored_trials()", "else json.load(open('trials.json'))"),
-    "stored trials loaded unchecked": ("records, about = load_results(STORED_TRIALS, tuning_settings())\n    print",
-                                       "records, about = json.load(open(STORED_TRIALS)), {}\n    print"),
+    "stored trials loaded unchecked": ("return load_trials(STORED_TRIALS, tuning_settings(),",
+                                       "return json.load(open(STORED_TRIALS))['records'] or dict(settings=tuning_settings(),"),
 }
 
 
@@ -372,93 +379,48 @@ def test_checker_catches_a_missing_report() -> None:
 
 # --- the stored tuning search (results/05_optimizer_comparison) ------------------------------
 
-STORED = NOTEBOOK.parent.parent / "results" / "05_optimizer_comparison" / "tuning_trials.json"
+FOLDER = NOTEBOOK.parent.parent / "results" / "05_optimizer_comparison"
+STORED = FOLDER / "tuning_trials.json"
 RECORD_FIELDS = ["name", "schedule", "trial", "u", "v", "lr", "h2", "val_acc"]
 
 
-def _halton(k: int, base: int) -> float:
-    """The k-th radical inverse, written independently of the notebook's blank."""
-    digits = []
-    while k:
-        k, d = divmod(k, base)
-        digits.append(d)
-    return sum(d / base ** (i + 1) for i, d in enumerate(digits))
+def _refingerprint():
+    spec = importlib.util.spec_from_file_location("refingerprint05", FOLDER / "refingerprint.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _literal(cells: list[tuple[str, str]], name: str) -> ast.AST:
-    """The expression assigned to `name` in the notebook's code (the last assignment)."""
-    found = [n.value for kind, src in cells if kind == "code" and src.strip() for n in ast.walk(ast.parse(src))
-             if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
-    assert found, f"the notebook no longer assigns {name}"
-    return found[-1]
-
-
-def trial_code_fingerprint(cells: list[tuple[str, str]]) -> str | None:
-    """The notebook's `code` setting, from its source: SHA-256 of the functions named in TRIAL_CODE.
-
-    `inspect.getsource` in the kernel gives a function's lines from `def` to its last statement; so does this.
-    """
-    names = ast.literal_eval(_literal(cells, "TRIAL_CODE"))
-    source = {}
-    for kind, src in cells:
-        if kind != "code" or not src.strip():
-            continue
-        lines = src.splitlines()
-        for node in ast.parse(src).body:
-            if isinstance(node, ast.FunctionDef) and node.name in names:
-                source[node.name] = "".join(line + "\n" for line in lines[node.lineno - 1:node.end_lineno])
-    if set(source) != set(names):
-        return None
-    return hashlib.sha256("".join(source[n] for n in names).encode()).hexdigest()[:16]
+REFINGERPRINT = _refingerprint()
 
 
 def stored_search_problems(cells: list[tuple[str, str]], stored: dict) -> list[str]:
     """Why the stored search does not match the notebook's cpu settings (empty if it does).
 
     The notebook itself refuses a stale file when it loads it, but only in the cpu profile; CI runs quick, where
-    the search is live. So this test reads the settings from the notebook's source and compares them here.
+    the search is live. So this test computes the cpu settings from the notebook's source and compares them here.
     """
-    problems = []
+    from helpers.results import differences
+
+    problems = [f"settings: {d}" for d in differences(stored["settings"], REFINGERPRINT.current_settings(cells))]
     settings = stored["settings"]
-    cfg_call = _literal(cells, "CFG")
-    cpu = next((k.value for k in cfg_call.keywords if k.arg == "cpu"), None)
-    cfg = {k.arg: ast.literal_eval(k.value) for k in cpu.keywords} if isinstance(cpu, ast.Call) else None
-    expected = {
-        "profile": "cpu",
-        "cfg": cfg,
-        "tuning_seed": ast.literal_eval(_literal(cells, "TUNING_SEED")),
-        "optimizers": ast.literal_eval(_literal(cells, "OPTIMIZERS")),
-        "schedules": ast.literal_eval(_literal(cells, "SCHEDULES")),
-        "warmup_fraction": ast.literal_eval(_literal(cells, "WARMUP_FRACTION")),
-        "no_decay": ast.literal_eval(_literal(cells, "NO_DECAY")),
-        "spaces": ast.literal_eval(_literal(cells, "SPACES")),
-        "unit_points": [(_halton(k, 2), _halton(k, 3)) for k in range(1, (cfg or {}).get("trials", 0) + 1)],
-    }
-    expected = json.loads(json.dumps(expected))  # tuples as lists, as the file stores them
-    for key, value in expected.items():
-        if settings.get(key) != value:
-            problems.append(f"settings[{key!r}]: stored {settings.get(key)!r}, notebook {value!r}")
-    if not cfg or settings.get("split", {}).get("n_train") != cfg["n_train"] \
-            or settings.get("split", {}).get("n_val") != cfg["n_val"]:
-        problems.append("the stored split sizes are not the cpu profile's n_train and n_val")
     records = stored["records"]
-    order = [(n, s, k) for n in expected["optimizers"] for s in expected["schedules"]
-             for k in range(1, (cfg or {}).get("trials", 0) + 1)]
+    trials = settings.get("cfg", {}).get("trials", 0)
+    order = [(n, s, k) for n in settings.get("optimizers", []) for s in settings.get("schedules", [])
+             for k in range(1, trials + 1)]
     if [(r.get("name"), r.get("schedule"), r.get("trial")) for r in records] != order:
         problems.append("the records are not one per optimizer, schedule and trial, in the search's order")
     for r in records:
         if list(r) != RECORD_FIELDS:
             problems.append(f"a record has the fields {list(r)}, not {RECORD_FIELDS}")
             break
-        (lr_lo, lr_hi), _, (h_lo, h_hi) = expected["spaces"].get(r["name"], ((1, 1), "", (1, 1)))
-        u, v = expected["unit_points"][r["trial"] - 1] if r["trial"] <= len(expected["unit_points"]) else (None, None)
-        if (r["u"], r["v"]) != (u, v) or not (math.isclose(r["lr"], lr_lo * (lr_hi / lr_lo) ** u, rel_tol=1e-12)
+        (lr_lo, lr_hi), _, (h_lo, h_hi) = settings["spaces"].get(r["name"], ((1, 1), "", (1, 1)))
+        u, v = settings["unit_points"][r["trial"] - 1] if r["trial"] <= len(settings["unit_points"]) else (None, None)
+        if [r["u"], r["v"]] != [u, v] or not (math.isclose(r["lr"], lr_lo * (lr_hi / lr_lo) ** u, rel_tol=1e-12)
                                               and math.isclose(r["h2"], h_lo * (h_hi / h_lo) ** v, rel_tol=1e-12)):
             problems.append(f"{r['name']} {r['schedule']} trial {r['trial']}: u, v, lr or h2 is not its unit point's")
         if not (isinstance(r["val_acc"], float) and 0.0 <= r["val_acc"] <= 1.0):
             problems.append(f"{r['name']} {r['schedule']} trial {r['trial']}: val_acc {r['val_acc']!r} is not an accuracy")
-    if settings.get("code") != trial_code_fingerprint(cells):
-        problems.append("settings['code']: the functions that make a trial changed since the search was stored")
     if stored.get("provenance", {}).get("function") != "search":
         problems.append("the provenance does not name the notebook's search")
     return problems
@@ -471,11 +433,15 @@ def test_stored_search_matches_the_notebook() -> None:
                        + "\n".join(found))
 
 
-STALE_VARIANTS = {
+STALE_VARIANTS = {  # each changes what a trial computes: the stored file must be refused
     "cpu steps changed": ("steps=760,", "steps=700,"),
     "a learning-rate range moved": ('"Adam": ((3e-3, 0.3)', '"Adam": ((3e-3, 0.5)'),
     "another tuning seed": ("TUNING_SEED = 100", "TUNING_SEED = 101"),
     "train_run changed": ("shuffle=False, verbose=0)", "shuffle=False, verbose=0, class_weight=None)"),
+    "the loss changed": ("SparseCategoricalCrossentropy(from_logits=True)",
+                         "SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)"),
+    "another validation split": ("SPLIT_SEED = 0", "SPLIT_SEED = 1"),
+    "a print in search changed": ("validation {run['val_acc'][-1]:.3f} | ", "val {run['val_acc'][-1]:.3f} | "),
 }
 
 
@@ -488,7 +454,74 @@ def test_stored_search_check_can_fail(name: str) -> None:
     assert stored_search_problems(edited, json.loads(STORED.read_text())), f"the stale check missed: {name}"
 
 
+FREE_VARIANTS = {  # none of these changes a trial: the stored file stays usable
+    "more evaluation seeds, another target": ("seeds=(0, 1, 2), target=0.65)", "seeds=(0, 1, 2, 3), target=0.7)"),
+    "a smaller test set": ("n_test=10000, widths=(32, 64, 128)", "n_test=5000, widths=(32, 64, 128)"),
+    "a comment in train_run": ("# steps between two validation passes", "# validation every `interval` steps"),
+    "a docstring in new_model": ('"""A freshly initialised CNN: the seed decides its initial weights."""',
+                                 '"""A new CNN; the seed decides its initial weights."""'),
+}
+
+
+@pytest.mark.parametrize("name", FREE_VARIANTS)
+def test_stored_search_ignores_what_a_trial_does_not_use(name: str) -> None:
+    old, new = FREE_VARIANTS[name]
+    cells = load_cells()
+    assert sum(src.count(old) for _, src in cells) == 1, f"the notebook no longer contains {old!r} once"
+    edited = [(kind, src.replace(old, new)) for kind, src in cells]
+    assert not stored_search_problems(edited, json.loads(STORED.read_text())), f"refused for nothing: {name}"
+
+
 def test_stored_search_check_sees_an_edited_record() -> None:
     stored = json.loads(STORED.read_text())
     stored["records"][3]["lr"] *= 1.01
     assert stored_search_problems(load_cells(), stored)
+
+
+def committed_table_problems(nb: dict, stored: dict) -> list[str]:
+    """Differences between the committed trials table (the output of the TRIALS cell) and the file's val_acc.
+
+    The stale check cannot see an edited ``val_acc``: the records are the data, and the file is their source of
+    truth. What ties them to a run is the committed notebook, whose cpu output printed them: an edited value
+    (or a file replaced without re-running the notebook) shows here.
+    """
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "code" and "TRIALS = search(" in "".join(c["source"]))
+    text = "".join("".join(o.get("text", "")) for o in cell.get("outputs", []))
+    shown = {(m[0], m[1]): m[2].split() for m in re.findall(r"^(\S+)\s+(constant|warmup\+cosine)\s+trials: (.*)$",
+                                                            text, re.M)}
+    problems = [] if shown else ["the committed TRIALS cell has no trials table"]
+    for (name, schedule), values in shown.items():
+        stored_values = [f"{r['val_acc']:.3f}" for r in stored["records"] if (r["name"], r["schedule"]) == (name, schedule)]
+        if values != stored_values:
+            problems.append(f"{name} {schedule}: committed {values}, file {stored_values}")
+    if sum(map(len, shown.values())) != len(stored["records"]):
+        problems.append(f"the table shows {sum(map(len, shown.values()))} trials, the file holds {len(stored['records'])}")
+    return problems
+
+
+def test_committed_table_shows_the_stored_trials() -> None:
+    found = committed_table_problems(json.loads(NOTEBOOK.read_text()), json.loads(STORED.read_text()))
+    assert not found, "the committed notebook's trials table is not the stored file's:\n" + "\n".join(found)
+
+
+def test_committed_table_catches_an_edited_val_acc() -> None:
+    stored = json.loads(STORED.read_text())
+    stored["records"][7]["val_acc"] += 0.004  # 0.686 -> 0.690: not an lr, the result itself
+    assert committed_table_problems(json.loads(NOTEBOOK.read_text()), stored)
+    assert not stored_search_problems(load_cells(), stored), \
+        "the settings check cannot see it (the records are the data): the committed table is what catches it"
+
+
+def test_regenerate_refuses_quick() -> None:
+    before = STORED.read_bytes()
+    done = subprocess.run([sys.executable, str(FOLDER / "regenerate.py"), "--out", "/tmp/never_written_05.ipynb"],
+                          env={**__import__("os").environ, "COURSE_PROFILE": "quick"}, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode != 0 and "refused" in (done.stdout + done.stderr)
+    assert STORED.read_bytes() == before
+
+
+def test_refingerprint_says_the_file_is_current() -> None:
+    done = subprocess.run([sys.executable, str(FOLDER / "refingerprint.py"), "--check"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0 and "is current" in done.stdout, done.stdout + done.stderr

@@ -78,3 +78,85 @@ def test_fingerprint_sees_one_changed_byte() -> None:
     y[2, 3] += 1
     assert fingerprint(x) != fingerprint(y)
     assert fingerprint(x) != fingerprint(x.reshape(4, 3))
+
+
+# --- what a stored search depends on (notebook 05) -----------------------------------------------------------
+
+from helpers.results import (SEARCH_REMEDY, code_fingerprints, load_trials, loss_settings,  # noqa: E402
+                             normalised_source, save_trials, version_note)
+
+
+def test_normalised_source_drops_comments_and_docstrings_but_keeps_code_and_prints() -> None:
+    a = 'def f(x):\n    """Doc."""\n    # a comment\n    y = x + 1  # why\n\n    print("y", y)\n    return y\n'
+    b = 'def f(x):\n    """Another doc,\n    two lines."""\n    y = x + 1\n    print("y", y)\n    return y\n'
+    assert normalised_source(a) == normalised_source(b)
+    assert normalised_source(a) != normalised_source(a.replace("x + 1", "x + 2"))
+    assert normalised_source(a) != normalised_source(a.replace('print("y", y)', 'print("y =", y)'))
+    assert normalised_source('class E(Exception):\n    """Only a docstring."""\n') == "class E(Exception):\n    ...\n"
+
+
+def _uses_the_cnn(seed):
+    """A function of 'the notebook' that builds the course's CNN."""
+    start = seed  # a local named like helpers.course.start: not followed
+    return build_fast_cnn if start is not None else None
+
+
+from helpers.cifar import build_fast_cnn  # noqa: E402
+
+
+def test_code_fingerprints_follow_the_helpers_a_function_calls() -> None:
+    found = code_fingerprints([_uses_the_cnn])
+    assert {"helpers.cifar.build_fast_cnn", "helpers.cifar.patch_whitening", "helpers.cifar._conv_bn",
+            "helpers.cifar.CIFAR10_MEAN"} <= set(found)
+    assert "tests.test_results._uses_the_cnn" in found or any(k.endswith("._uses_the_cnn") for k in found)
+    assert not any("course" in k for k in found), "a local variable was followed to a global of the same name"
+
+
+def test_code_fingerprints_see_a_changed_helper(monkeypatch: pytest.MonkeyPatch) -> None:
+    import helpers.cifar as cifar
+
+    before = code_fingerprints([_uses_the_cnn])
+    monkeypatch.setattr(cifar, "CIFAR10_MEAN", (0.5, 0.5, 0.5))  # a changed constant of a helper
+    after = code_fingerprints([_uses_the_cnn])
+    assert {k for k in before if before[k] != after.get(k)} == {"helpers.cifar.CIFAR10_MEAN"}
+
+
+def test_loss_settings_see_logits_and_label_smoothing() -> None:
+    import keras
+
+    sparse = loss_settings(keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    assert sparse["class"] == "SparseCategoricalCrossentropy" and sparse["from_logits"] is True
+    assert sparse != loss_settings(keras.losses.SparseCategoricalCrossentropy(from_logits=False))
+    smooth = [loss_settings(keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=s)) for s in (0.0, 0.1)]
+    assert smooth[0] != smooth[1] and smooth[1]["label_smoothing"] == 0.1
+
+
+def test_refusals_say_how_to_go_on(stored: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    with pytest.raises(StaleResultsError) as err:
+        load_trials(stored, {**SETTINGS, "tuning_seed": 101}, images="x")
+    assert "set RUN_TUNING = True in the configuration cell" in str(err.value)
+    assert "notebook 00 predicts yours" in str(err.value) and "regenerate.py" in str(err.value)
+    assert "tuning_seed: stored 100, now 101" in str(err.value)
+    with pytest.raises(FileNotFoundError, match="set RUN_TUNING = True in the configuration cell"):
+        load_trials(tmp_path / "none.json", SETTINGS, images="x")
+    assert "about 10 min on the reference machine" in SEARCH_REMEDY
+
+
+def test_load_trials_notes_other_images_and_versions(stored: pathlib.Path, capsys: pytest.CaptureFixture) -> None:
+    records = load_trials(stored, SETTINGS, images="not the stored images")
+    out = capsys.readouterr().out
+    assert records == normalise(RECORDS) and "1 trial records loaded" in out and "not byte for byte" in out
+    assert version_note({"tensorflow": "0.0.1", "keras": "0.0.1"}).startswith("Note: other library versions")
+    assert version_note({}) is None
+
+
+def test_save_trials_refuses_quick_and_stored_runs(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "trials.json"
+    kw = dict(seconds=1.0, images="x")
+    with pytest.raises(ValueError, match="cpu profile"):
+        save_trials(path, RECORDS, SETTINGS, profile="quick", live=True, **kw)
+    with pytest.raises(ValueError, match="RUN_TUNING = True"):
+        save_trials(path, RECORDS, SETTINGS, profile="cpu", live=False, **kw)
+    assert not path.exists()
+    save_trials(path, RECORDS, SETTINGS, profile="cpu", live=True, **kw)
+    assert load_results(path, SETTINGS)[1]["profile"] == "cpu"
