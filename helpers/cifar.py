@@ -316,6 +316,11 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         lr = keras.ops.where(step < warm, rising, falling)
         return keras.ops.maximum(lr, self.end) if self.end >= 0 else lr
 
+    def at_fraction(self, fraction: float) -> float:
+        """The rate when ``fraction`` (0 to 1) of the schedule is done, for a schedule on the clock
+        (:class:`helpers.progress.OnTheClock`)."""
+        return float(self(fraction * self.total_steps))
+
     def get_config(self) -> dict:
         return {"peak": self.peak, "total_steps": self.total_steps, "warmup_fraction": self.warmup_fraction,
                 "start_fraction": self.start_fraction, "end": self.end}

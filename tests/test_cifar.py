@@ -111,6 +111,10 @@ def test_one_cycle_schedule() -> None:
     assert np.all(np.diff(lrs[:26]) > 0) and np.all(np.diff(lrs[25:]) < 0)
     again = cifar.OneCycle.from_config(sched.get_config())
     assert float(again(60)) == pytest.approx(float(sched(60)))
+    assert sched.at_fraction(0.0) == pytest.approx(0.04)
+    assert sched.at_fraction(0.25) == pytest.approx(0.4)
+    assert sched.at_fraction(0.6) == pytest.approx(float(sched(60)))
+    assert sched.at_fraction(1.0) == pytest.approx(0.0, abs=1e-7)
 
 
 def test_tta_averages_flipped_logits() -> None:
