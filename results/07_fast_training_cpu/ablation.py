@@ -63,6 +63,8 @@ def one_cycle_at(fraction, peak, warmup=0.25, start=0.05):
     return peak * max(0.0, (1 - fraction) / (1 - warmup))
 
 
+# This script keeps its own copy of the clock callback: it is the code that made the stored ablation logs. The
+# notebook now uses the shared helpers.progress.OnTheClock (the same idea, with the schedule as a function).
 class OnTheClock(keras.callbacks.Callback):
     """Notebook 07's OnTheClock, scoring the validation split: the rate follows the training clock."""
 
