@@ -97,7 +97,8 @@ class OnTheClock(keras.callbacks.Callback):
     Attributes:
         train_s: seconds of training so far. steps: steps taken. curve: ``(train_s, epoch, accuracy)`` after each
         epoch (when ``x_curve`` is given). longest_step_s, first_step_s: the longest step, and the last epoch's
-        first step (each with its wait for the input pipeline).
+        first step (each with its wait for the input pipeline). rates: ``(train_s, learning rate)`` for every step,
+        the seconds trained when the step began and the rate read back from the optimizer after it (what Keras used).
     """
 
     def __init__(self, schedule: Callable[[float], float], budget_s: float, x_curve: np.ndarray | None = None,
@@ -110,22 +111,23 @@ class OnTheClock(keras.callbacks.Callback):
             raise ValueError("give both x_curve and y_curve, or neither")
         self.schedule, self.budget_s, self.clock = schedule, float(budget_s), clock
         self.x_curve, self.y_curve, self.curve_name = x_curve, y_curve, curve_name
-        self.train_s, self.steps, self.curve = 0.0, 0, []
+        self.train_s, self.steps, self.curve, self.rates = 0.0, 0, [], []
         self.longest_step_s, self.first_step_s = 0.0, 0.0
-        self._last = 0.0
+        self._last, self._spent = 0.0, 0.0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._last = self.clock()                         # the clock was stopped between epochs
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-        spent = self.train_s + self.clock() - self._last
-        self.model.optimizer.learning_rate = float(self.schedule(min(1.0, spent / self.budget_s)))
+        self._spent = self.train_s + self.clock() - self._last
+        self.model.optimizer.learning_rate = float(self.schedule(min(1.0, self._spent / self.budget_s)))
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         now = self.clock()
         step_s, self._last = now - self._last, now        # the step, with its wait for the input pipeline
         self.train_s += step_s
         self.steps += 1
+        self.rates.append((self._spent, float(self.model.optimizer.learning_rate)))
         self.longest_step_s = max(self.longest_step_s, step_s)
         if batch == 0:
             self.first_step_s = step_s

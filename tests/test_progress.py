@@ -74,6 +74,10 @@ def test_on_the_clock_stops_when_the_budget_is_spent_and_follows_the_schedule(ca
     assert clock.within_budget
     assert seen == sorted(seen) and 0 <= seen[0] < 0.1 and seen[-1] <= 1.0    # fractions rise from 0 to at most 1
     assert abs(float(model.optimizer.learning_rate) - 0.1 * (1 - seen[-1])) < 1e-6
+    assert len(clock.rates) == clock.steps == len(seen)
+    assert all(abs(rate - 0.1 * (1 - f)) < 1e-6 for (_, rate), f in zip(clock.rates, seen))   # what Keras used
+    assert all(abs(t / clock.budget_s - f) < 1e-9 for (t, _), f in zip(clock.rates, seen))
+    assert [t for t, _ in clock.rates] == sorted(t for t, _ in clock.rates)
     assert len(clock.curve) == len(capsys.readouterr().out.splitlines()) >= 2
     assert [e for _, e, _ in clock.curve] == list(range(1, len(clock.curve) + 1))
     assert all(0.0 <= a <= 1.0 for _, _, a in clock.curve)
