@@ -68,6 +68,22 @@ def test_check_errors_are_the_relative_errors_of_the_recorded_checks():
     assert errors[f"{c.machine}: {c.notebook}"] == pytest.approx(guess / c.measured_s - 1)
 
 
+def test_scaling_error_leaves_the_fixed_budget_out():
+    """A check with a fixed budget: the error on the part that scales is larger than the error on the total."""
+    check = runtimes.Check("m", "n", runtimes.Work(cnn_s=100.0, fixed_s=900.0), runtimes.Probe(1, 100, 1),
+                           runtimes.Probe(1, 50, 1), measured_s=1_050.0)   # predicted 900 + 200 = 1,100 s
+    assert check.predicted_s == pytest.approx(1_100.0)
+    assert check.scaling_error == pytest.approx(50 / 150)
+    assert check.predicted_s / check.measured_s - 1 == pytest.approx(50 / 1_050)
+    errors = runtimes.check_errors(scaling_only=True)
+    assert all(errors[f"{c.machine}: {c.notebook}"] == pytest.approx(c.scaling_error) for c in runtimes.CHECKS)
+
+
+def test_only_the_laptop_check_is_circular():
+    circular = [c.machine for c in runtimes.CHECKS if not c.independent]
+    assert circular == ["a real AVX2 laptop, 2 cores"]
+
+
 def test_vector_instructions_names_the_widest_and_honours_the_onednn_cap(monkeypatch):
     monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
     widest = runtimes.vector_instructions()

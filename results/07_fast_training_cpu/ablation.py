@@ -20,7 +20,18 @@ test set is not loaded. VARIANT changes one ingredient:
 - ``bn99``: BatchNorm momentum 0.99 (Keras' default) instead of 0.9, set on every BatchNormalization layer
   after building;
 - ``const``: no one-cycle: a constant learning rate of 0.1, fixed before the runs as the one-cycle's mean
-  rate (0.50625 x peak = 0.101 for peak 0.2, rounded to 0.1).
+  rate (0.50625 x peak = 0.101 for peak 0.2, rounded to 0.1);
+- ``air48``: sections 4 and 5's speed-ups in the long run: notebook 07's ``build_fast_cnn`` with a whitened
+  2x2 stride-2 stem (fitted on the first 5,000 training images of the split) and two convolutions per stage,
+  widths 48/96/192 (the pilots' ``air48``), instead of ``build_cnn(16)``;
+- ``b128``: section 6's batch size 128 instead of 256, with the peak scaled with the batch (0.1 instead of 0.2,
+  fixed before the run).
+
+The fifteen-minute runs behind the notebook's closing table (``--budget 900``, about 100 minutes in all) write
+``ablation_<VARIANT>_900s.json``:
+
+    flock /tmp/course-cpu.lock sh -c 'for v in baseline air48 const ls0 bn99 b128; do
+        .venv/bin/python results/07_fast_training_cpu/ablation.py $v --budget 900; done'
 
 Each run writes ``ablation_<VARIANT>.json`` beside this file: the settings, per-epoch validation accuracy with
 the training seconds so far, the final plain and flip-TTA validation accuracy, the epochs and images per
@@ -53,6 +64,9 @@ VARIANTS = {
     "ls0": dict(label_smoothing=0.0),
     "bn99": dict(bn_momentum=0.99),
     "const": dict(schedule="constant", constant_lr=0.1),
+    # added for the fifteen-minute runs (--budget 900), fixed before they ran:
+    "air48": dict(network="build_fast_cnn(widths=(48, 96, 192), convs_per_stage=2)"),
+    "b128": dict(batch=128, peak=0.1),
 }
 
 
@@ -134,7 +148,10 @@ def main():
     vi, ti = perm[:5_000], perm[5_000:]
     x, y, xv, yv = xa[ti], ya[ti], xa[vi], ya[vi]
 
-    model = cifar.build_cnn(width=16)
+    if a.variant == "air48":
+        model = cifar.build_fast_cnn(x[:5_000], widths=(48, 96, 192), convs_per_stage=2)
+    else:
+        model = cifar.build_cnn(width=16)
     bns = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
     for layer in bns:
         layer.momentum = s["bn_momentum"]
@@ -168,7 +185,8 @@ def main():
         started_utc=started.strftime("%Y-%m-%d %H:%M:%S"),
         ended_utc=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
     )
-    out = pathlib.Path(a.out) if a.out else pathlib.Path(__file__).with_name(f"ablation_{a.variant}.json")
+    suffix = "" if a.budget == 300 else f"_{a.budget:g}s"
+    out = pathlib.Path(a.out) if a.out else pathlib.Path(__file__).with_name(f"ablation_{a.variant}{suffix}.json")
     out.write_text(json.dumps(log, indent=1) + "\n")
     print(f"FINAL {a.variant}: val {plain:.4f} flip TTA {tta:.4f}, {log['epochs_trained']} epochs, "
           f"{log['images_per_s']:,.0f} images/s -> {out.name}", flush=True)
