@@ -1,12 +1,10 @@
-"""Before/after for three ingredients of notebook 07's fifteen-minute recipe (section 9), in 5-minute runs.
+"""Before/after runs for notebook 07's fifteen-minute recipe (section 9): the recipe and five changes.
 
 Usage (from the repository's top folder, under the CPU lock on shared machines):
 
-    python results/07_fast_training_cpu/ablation.py VARIANT [--budget 300]
+    python results/07_fast_training_cpu/ablation.py VARIANT --budget 900
 
-    # the four runs behind the notebook's table, one after another (about 22 minutes):
-    flock /tmp/course-cpu.lock sh -c 'for v in baseline ls0 bn99 const; do
-        .venv/bin/python results/07_fast_training_cpu/ablation.py $v; done'
+(``--budget 300``, the default, gave the five-minute runs of an earlier version of the notebook.)
 
 Trains notebook 04's ``build_cnn(16)`` with section 9's recipe (Nesterov SGD with momentum 0.9, batch 256,
 a one-cycle learning rate with peak 0.2 that follows the training clock, label smoothing 0.2, weight decay
@@ -33,9 +31,9 @@ The fifteen-minute runs behind the notebook's closing table (``--budget 900``, a
     flock /tmp/course-cpu.lock sh -c 'for v in baseline air48 const ls0 bn99 b128; do
         .venv/bin/python results/07_fast_training_cpu/ablation.py $v --budget 900; done'
 
-Each run writes ``ablation_<VARIANT>.json`` beside this file: the settings, per-epoch validation accuracy with
-the training seconds so far, the final plain and flip-TTA validation accuracy, the epochs and images per
-second, the machine and the date. Notebook 07 prints the four logs. One seed each: the spread between seeds
+Each log holds the settings, per-epoch validation accuracy with the training seconds so far, the final plain and
+flip-TTA validation accuracy, the epochs and images per second, the machine, its load and the date. Notebook 07
+prints the six logs. One seed each: the spread between seeds
 was not measured.
 """
 import argparse
