@@ -412,3 +412,20 @@ def _shown(path: pathlib.Path) -> str:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+def switched_on(nb: Any, switches: Mapping[str, str], script: str) -> Any:
+    """The notebook ``nb`` (an nbformat notebook) with each ``old -> new`` of ``switches`` applied in its code.
+
+    Used by the maintainers' ``regenerate`` scripts of ``results/`` to run a copy of a notebook with its stored run
+    switched to a live one. Each ``old`` must occur exactly once, in one code cell.
+
+    Raises:
+        SystemExit: naming ``script`` (to update) when a switch is missing or occurs more than once.
+    """
+    for old, new in switches.items():
+        hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
+        if len(hits) != 1 or hits[0].source.count(old) != 1:
+            raise SystemExit(f"expected {old!r} once in the notebook, found it {len(hits)} times: update {script}")
+        hits[0].source = hits[0].source.replace(old, new)
+    return nb

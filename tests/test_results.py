@@ -160,3 +160,20 @@ def test_save_trials_refuses_quick_and_stored_runs(tmp_path: pathlib.Path) -> No
     assert not path.exists()
     save_trials(path, RECORDS, SETTINGS, profile="cpu", live=True, **kw)
     assert load_results(path, SETTINGS)[1]["profile"] == "cpu"
+
+
+def test_switched_on_applies_each_switch_once_and_refuses_a_missing_or_repeated_one():
+    import types
+
+    from helpers.results import switched_on
+
+    def notebook(*sources):
+        return types.SimpleNamespace(cells=[types.SimpleNamespace(cell_type="code", source=s) for s in sources])
+
+    nb = switched_on(notebook("RUN = False\nx = 1", "SAVE = False"), {"RUN = False": "RUN = True",
+                                                                     "SAVE = False": "SAVE = True"}, "s.py")
+    assert [c.source for c in nb.cells] == ["RUN = True\nx = 1", "SAVE = True"]
+    with pytest.raises(SystemExit, match="found it 0 times: update s.py"):
+        switched_on(notebook("x = 1"), {"RUN = False": "RUN = True"}, "s.py")
+    with pytest.raises(SystemExit, match="found it 2 times"):
+        switched_on(notebook("RUN = False", "RUN = False"), {"RUN = False": "RUN = True"}, "s.py")

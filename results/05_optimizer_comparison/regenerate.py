@@ -16,25 +16,18 @@ import argparse
 import json
 import os
 import pathlib
+import sys
 import time
 
 import nbformat
 from nbclient import NotebookClient
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from helpers.results import switched_on  # noqa: E402  (the repository's helpers)
 NOTEBOOK = ROOT / "notebooks" / "05_optimizer_comparison.ipynb"
 SWITCHES = {"RUN_TUNING = choose(quick=True, cpu=False, full=True)": "RUN_TUNING = True",
             "SAVE_TUNING = False": "SAVE_TUNING = True"}
-
-
-def switched_on(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook with both switches set to True (each must occur exactly once, in one code cell)."""
-    for old, new in SWITCHES.items():
-        hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
-        if len(hits) != 1 or hits[0].source.count(old) != 1:
-            raise SystemExit(f"expected {old!r} once in the notebook, found it {len(hits)} times: update {__file__}")
-        hits[0].source = hits[0].source.replace(old, new)
-    return nb
 
 
 def main() -> None:
@@ -47,7 +40,7 @@ def main() -> None:
     if args.out.resolve().parent == NOTEBOOK.parent:
         raise SystemExit("--out must not be in notebooks/: the committed notebook keeps RUN_TUNING's default")
     os.environ["COURSE_PROFILE"] = "cpu"
-    nb = switched_on(nbformat.read(NOTEBOOK, as_version=4))
+    nb = switched_on(nbformat.read(NOTEBOOK, as_version=4), SWITCHES, __file__)
     start = time.perf_counter()
     NotebookClient(nb, timeout=3600, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()

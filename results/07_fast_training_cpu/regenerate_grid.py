@@ -16,12 +16,15 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import sys
 import time
 
 import nbformat
 from nbclient import NotebookClient
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from helpers.results import switched_on  # noqa: E402  (the repository's helpers)
 NOTEBOOK = ROOT / "notebooks" / "07_fast_training_cpu.ipynb"
 STORED = ROOT / "results" / "07_fast_training_cpu" / "grid_trials.json"
 SWITCHES = {"RUN_GRID = choose(quick=True, cpu=False, full=True)": "RUN_GRID = True",
@@ -29,22 +32,12 @@ SWITCHES = {"RUN_GRID = choose(quick=True, cpu=False, full=True)": "RUN_GRID = T
 LAST_CELL = "grid_records = run_grid("  # the grid's cell: execution stops after it
 
 
-def switched_on(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook with both switches set to True (each must occur exactly once, in one code cell)."""
-    for old, new in SWITCHES.items():
-        hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
-        if len(hits) != 1 or hits[0].source.count(old) != 1:
-            raise SystemExit(f"expected {old!r} once in the notebook, found it {len(hits)} times: update {__file__}")
-        hits[0].source = hits[0].source.replace(old, new)
-    return nb
-
-
 def main() -> None:
     if os.environ.get("COURSE_PROFILE", "cpu") != "cpu":
         raise SystemExit(f"refused: COURSE_PROFILE={os.environ['COURSE_PROFILE']}; grid_trials.json holds the cpu "
                          "profile's grid, so regenerate_grid.py runs only in the cpu profile (unset COURSE_PROFILE)")
     os.environ["COURSE_PROFILE"] = "cpu"
-    nb = switched_on(nbformat.read(NOTEBOOK, as_version=4))
+    nb = switched_on(nbformat.read(NOTEBOOK, as_version=4), SWITCHES, __file__)
     last = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and LAST_CELL in c.source]
     if len(last) != 1:
         raise SystemExit(f"expected one cell with {LAST_CELL!r}, found {len(last)}: update {__file__}")
