@@ -62,3 +62,16 @@ def test_stored_log(variant, ablation):
 
 def test_every_variant_has_a_stored_log(ablation):
     assert sorted(ablation.VARIANTS) == sorted(VARIANTS)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_stored_seed_log(seed, ablation):
+    """The recipe's extra seeds (notebook 07's seed spread): the recipe's settings but the seed, a spent budget, and
+    a run of its own (not a copy of seed 0's log)."""
+    log = json.loads((HERE / f"ablation_baseline_900s_seed{seed}.json").read_text())
+    assert log["settings"] == dict(ablation.RECIPE, budget_s=900.0, seed=seed)
+    assert log["command"].endswith(f"baseline --budget 900 --seed {seed}")
+    assert (log["train_images"], log["val_images"]) == (45_000, 5_000)
+    assert log["train_seconds"] >= 880 and log["epochs"][-1]["val_acc"] == log["final_val_acc"]
+    seed0 = json.loads((HERE / "ablation_baseline_900s.json").read_text())
+    assert [e["val_acc"] for e in log["epochs"]] != [e["val_acc"] for e in seed0["epochs"]]
